@@ -9,7 +9,6 @@ parsers themselves never raise on bad data and know nothing of frames.
 from __future__ import annotations
 
 import json
-import math
 import re
 from typing import Any
 
@@ -17,6 +16,13 @@ import numpy as np
 import pandas as pd
 
 from .schema import SENTIMENT_DTYPE, UTC_TIME
+
+# --- shared ----------------------------------------------------------------------
+
+def _label_keys(raw: pd.Series) -> pd.Series:
+    """Stripped, lower-cased text of each value; NA for None."""
+    return pd.Series(raw, dtype="object").astype("string").str.strip().str.lower()
+
 
 # --- durations -------------------------------------------------------------------
 
@@ -68,41 +74,22 @@ def parse_duration_text(text: str) -> float | None:
 def parse_durations(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Parse `call_duration` values into seconds.
 
-    Numbers are taken as seconds. Strings go through a vectorised fast path for the
-    common "N seconds" form and through `parse_duration_text` (once per distinct
-    value) for everything else. `""`, whitespace and None are missing, not problems.
+    Numbers are taken as seconds. Everything goes through its text: a vectorised fast
+    path reads the common "N seconds" form, and `parse_duration_text` (once per
+    distinct value) the rest. `""`, whitespace and None are missing, not problems.
 
     Returns:
         (Float64 Series of seconds, mask of present-but-unreadable values).
     """
-    raw = pd.Series(raw, dtype="object")
-    out = pd.Series(np.nan, index=raw.index, dtype="float64")
-    is_number = raw.map(_is_real_number, na_action="ignore").fillna(False).astype(bool)
-    if is_number.any():
-        out[is_number] = raw[is_number].astype("float64")
-    is_text = raw.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False)
-    is_text = is_text.astype(bool)
-    text = raw[is_text].astype("string").str.strip().str.lower()
-    blank = text == ""
-    text = text[~blank]
-    fast = text.str.extract(_PLAIN_SECONDS, expand=False).astype("Float64")
-    out[fast.index] = fast.astype("float64")
-    rest = text[fast.isna()]
+    text = _label_keys(raw)
+    blank = (text.isna() | (text == "")).to_numpy(bool)
+    seconds = text.str.extract(_PLAIN_SECONDS, expand=False).astype("Float64")
+    rest = text[seconds.isna().to_numpy(bool) & ~blank]
     if len(rest):
-        mapping = {v: parse_duration_text(v) for v in rest.unique()}
-        slow = rest.map(mapping).astype("float64")
-        out[slow.index] = slow
-    present = raw.notna() & ~raw.index.isin(blank[blank].index)
-    # Negative or infinite seconds are not a duration.
-    out[~np.isfinite(out) | (out < 0)] = np.nan
-    bad = (present & out.isna()).to_numpy()
-    return out.astype("Float64"), bad
-
-
-def _is_real_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and (
-        not isinstance(value, float) or math.isfinite(value)
-    )
+        mapping = {value: parse_duration_text(value) for value in rest.unique()}
+        seconds[rest.index] = rest.map(mapping).astype("Float64")
+    bad = ~blank & seconds.isna().to_numpy(bool)
+    return seconds, bad
 
 
 # --- labels ----------------------------------------------------------------------
@@ -111,11 +98,6 @@ YES_NO = {
     "yes": True, "y": True, "true": True, "1": True,
     "no": False, "n": False, "false": False, "0": False,
 }
-
-
-def _label_keys(raw: pd.Series) -> pd.Series:
-    """Stripped, lower-cased text of each value; NA for None."""
-    return pd.Series(raw, dtype="object").astype("string").str.strip().str.lower()
 
 
 def parse_yes_no(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -138,7 +120,8 @@ def parse_sentiments(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
         (ordered categorical Series, mask of present-but-unknown labels).
     """
     keys = _label_keys(raw)
-    parsed = pd.Series(pd.Categorical(keys, dtype=SENTIMENT_DTYPE), index=keys.index)
+    known = keys.where(keys.isin(SENTIMENT_DTYPE.categories))
+    parsed = known.astype(SENTIMENT_DTYPE)
     bad = (keys.notna() & (keys != "") & parsed.isna()).fillna(False).to_numpy(bool)
     return parsed, bad
 
