@@ -160,7 +160,7 @@ def period_starts(created_at: pd.Series, freq: str = "W") -> pd.Series:
     day = created_at.dt.floor("D")
     if code == "D":
         return day
-    return day - pd.to_timedelta(day.dt.weekday, unit="D")
+    return day - pd.to_timedelta(day.dt.day_of_week, unit="D")
 
 
 def _frequency(freq: str) -> str:

@@ -1,0 +1,308 @@
+"""Matplotlib charts with the seaborn contract.
+
+Every function is `plot_x(calls, *, ..., ax=None, **kwargs) -> Axes`: it draws on `ax`
+(the current Axes when None), passes `kwargs` to the main artist, and returns the Axes.
+No backend is chosen, nothing is shown or printed. Empty input draws a "No calls" note.
+Colours are fixed per meaning, the same in every chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import PercentFormatter
+
+from . import metrics
+from .schema import SENTIMENTS
+
+#: Sentiment label -> colour, in every chart.
+SENTIMENT_COLORS = {"negative": "#c0392b", "neutral": "#95a5a6", "positive": "#27ae60"}
+#: Goal outcome -> colour, in every chart (blue/orange, distinct from sentiment).
+GOAL_COLORS = {"achieved": "#2e6fb7", "not achieved": "#e67e22", "unknown": "#a6acaf"}
+#: Neutral colour for plain counts.
+VOLUME_COLOR = "#7f8c8d"
+
+
+
+def _axes(ax: Axes | None) -> Axes:
+    return plt.gca() if ax is None else ax
+
+
+def _no_calls(ax: Axes, title: str | None = None) -> Axes:
+    ax.text(0.5, 0.5, "No calls", ha="center", va="center", transform=ax.transAxes,
+            fontsize="large", color="#555555")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def group_label(value, labels: Mapping | None = None) -> str:
+    """Readable name of a group value: the mapping's name, else a shortened id."""
+    if pd.isna(value):
+        return "(missing)"
+    if labels and value in labels:
+        return str(labels[value])
+    text = str(value)
+    return text[:8] + "…" if len(text) > 12 and text.count("-") >= 4 else text
+
+
+def plot_goal_rate(
+    calls: pd.DataFrame,
+    *,
+    by: str = "agent_id",
+    confidence: float = 0.95,
+    labels: Mapping | None = None,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Goal rate per group as bars with Wilson-interval error bars.
+
+    Each bar is annotated with achieved/known, so a high rate on few calls reads as
+    such. Groups with no known outcome show no bar.
+
+    Args:
+        calls: the `calls` frame.
+        by: column to group by.
+        confidence: level of the interval drawn.
+        labels: optional mapping of group value -> display name.
+        ax: Axes to draw on.
+        **kwargs: passed to `Axes.bar`.
+    """
+    ax = _axes(ax)
+    title = f"Goal rate by {by.replace('_', ' ')} ({confidence:.0%} Wilson interval)"
+    if calls.empty:
+        return _no_calls(ax, title)
+    table = metrics.goal_rate(calls, by=by, confidence=confidence)
+    rate = table["rate"].to_numpy("float64", na_value=np.nan)
+    low = table["ci_low"].to_numpy("float64", na_value=np.nan)
+    high = table["ci_high"].to_numpy("float64", na_value=np.nan)
+    x = np.arange(len(table))
+    kwargs.setdefault("color", GOAL_COLORS["achieved"])
+    bars = ax.bar(x, np.nan_to_num(rate), yerr=[np.nan_to_num(rate - low),
+                                                 np.nan_to_num(high - rate)],
+                  capsize=4, ecolor="#333333", label="goal achieved", **kwargs)
+    for bar, achieved, known in zip(bars, table["achieved"], table["known"]):
+        ax.annotate(f"{achieved}/{known}", (bar.get_x() + bar.get_width() / 2, 0.02),
+                    ha="center", va="bottom", fontsize="small", color="white"
+                    if bar.get_height() > 0.1 else "#333333")
+    ax.set_xticks(x, [group_label(v, labels) for v in table[by]])
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel("goal rate (achieved / known outcome)")
+    ax.set_xlabel(by.replace("_", " "))
+    ax.set_title(title)
+    return ax
+
+
+def plot_sentiment_shares(
+    calls: pd.DataFrame,
+    *,
+    by: str = "agent_id",
+    labels: Mapping | None = None,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Share of each sentiment label per group, as stacked horizontal bars.
+
+    Args:
+        calls: the `calls` frame.
+        by: column to group by.
+        labels: optional mapping of group value -> display name.
+        ax: Axes to draw on.
+        **kwargs: passed to `Axes.barh`.
+    """
+    ax = _axes(ax)
+    title = f"Sentiment by {by.replace('_', ' ')} (share of labelled calls)"
+    if calls.empty:
+        return _no_calls(ax, title)
+    table = metrics.sentiment_shares(calls, by=by)
+    wide = table.pivot_table(index=by, columns="sentiment", values="share", observed=False,
+                             dropna=False, sort=True, aggfunc="first")
+    known = table.groupby(by, observed=False, dropna=False, sort=True)["known"].first()
+    y = np.arange(len(wide))
+    left = np.zeros(len(wide))
+    for label in SENTIMENTS:
+        share = wide[label].to_numpy("float64", na_value=np.nan)
+        share = np.nan_to_num(share)
+        ax.barh(y, share, left=left, color=SENTIMENT_COLORS[label], label=label, **kwargs)
+        left += share
+    ax.set_yticks(y, [f"{group_label(v, labels)} (n={n})" for v, n in zip(wide.index, known)])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("share of calls with a sentiment label")
+    ax.legend(title="sentiment", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3,
+              fontsize="small")
+    ax.set_title(title)
+    return ax
+
+
+def _goal_groups(goal: pd.Series) -> pd.Series:
+    named = goal.map({True: "achieved", False: "not achieved"})
+    return named.astype("object").where(goal.notna(), "unknown")
+
+
+def plot_duration_distribution(
+    calls: pd.DataFrame,
+    *,
+    by: str | None = "goal_achieved",
+    bins: int | np.ndarray = 30,
+    labels: Mapping | None = None,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Histogram of call durations, one outline per group (per goal outcome by default).
+
+    Calls with no known duration are left out; the legend says how many calls each
+    group has.
+
+    Args:
+        calls: the `calls` frame.
+        by: column to split by; "goal_achieved" uses the goal colours, None draws one
+            histogram.
+        bins: number of bins or bin edges (in seconds), shared by every group.
+        labels: optional mapping of group value -> display name.
+        ax: Axes to draw on.
+        **kwargs: passed to `Axes.hist`.
+    """
+    ax = _axes(ax)
+    title = "Call duration" + (f" by {by.replace('_', ' ')}" if by else "")
+    durations = calls["duration_s"].astype("float64") if not calls.empty else None
+    if calls.empty or durations.notna().sum() == 0:
+        return _no_calls(ax, title)
+    known = calls[calls["duration_s"].notna()]
+    seconds = known["duration_s"].to_numpy("float64")
+    edges = np.histogram_bin_edges(seconds, bins=bins)
+    if by is None:
+        groups = [("all calls", seconds, VOLUME_COLOR)]
+    elif by == "goal_achieved":
+        names = _goal_groups(known["goal_achieved"])
+        groups = [(name, seconds[(names == name).to_numpy()], GOAL_COLORS[name])
+                  for name in GOAL_COLORS if (names == name).any()]
+    else:
+        cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        values = known[by]
+        groups = [(group_label(v, labels), seconds[(values == v).fillna(False).to_numpy()],
+                   cycle[i % len(cycle)]) for i, v in enumerate(pd.unique(values.dropna()))]
+    kwargs.setdefault("histtype", "step")
+    kwargs.setdefault("linewidth", 2)
+    for name, values, color in groups:
+        ax.hist(values, bins=edges, color=color, label=f"{name} (n={len(values)})", **kwargs)
+    ax.set_xlabel("duration (s)")
+    ax.set_ylabel("calls")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_volume(
+    calls: pd.DataFrame,
+    *,
+    freq: str = "W",
+    confidence: float = 0.95,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Calls per UTC day or week as bars, with the goal rate and its interval on a
+    second y axis.
+
+    Args:
+        calls: the `calls` frame.
+        freq: "D" or "W" (weeks start Monday, UTC).
+        confidence: level of the goal-rate band.
+        ax: Axes to draw the bars on; the rate goes on `ax.twinx()`.
+        **kwargs: passed to `Axes.bar`.
+
+    Returns:
+        The Axes of the bars (the rate Axes is its twin, `ax.rate_axes`).
+    """
+    ax = _axes(ax)
+    period = "day" if freq in ("D", "day") else "week"
+    title = f"Calls and goal rate per {period}"
+    if calls.empty or calls["created_at"].notna().sum() == 0:
+        return _no_calls(ax, title)
+    table = metrics.volume(calls, freq=freq, confidence=confidence)
+    starts = table["period_start"].dt.tz_localize(None)
+    days = 1 if period == "day" else 7
+    # Bars span their period from its start; the rate sits at the period's middle.
+    centres = starts + pd.Timedelta(days=days / 2)
+    kwargs.setdefault("color", VOLUME_COLOR)
+    kwargs.setdefault("alpha", 0.6)
+    ax.bar(starts, table["calls"].to_numpy("int64"), width=pd.Timedelta(days=days * 0.85),
+           align="edge", label="calls", **kwargs)
+    step = max(1, len(starts) // 12)
+    ax.set_xticks(starts[::step], [f"{day:%Y-%m-%d}" for day in starts[::step]])
+    ax.set_ylabel("calls")
+    ax.set_xlabel(f"{'day' if period == 'day' else 'week starting'} (UTC)")
+    rate_ax = ax.twinx()
+    rate = table["rate"].to_numpy("float64", na_value=np.nan)
+    rate_ax.fill_between(centres, table["ci_low"].to_numpy("float64", na_value=np.nan),
+                         table["ci_high"].to_numpy("float64", na_value=np.nan),
+                         color=GOAL_COLORS["achieved"], alpha=0.2,
+                         label=f"{confidence:.0%} interval")
+    rate_ax.plot(centres, rate, color=GOAL_COLORS["achieved"], marker="o", label="goal rate")
+    rate_ax.set_ylim(0, 1)
+    rate_ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    rate_ax.set_ylabel("goal rate")
+    handles = ax.get_legend_handles_labels()
+    rate_handles = rate_ax.get_legend_handles_labels()
+    ax.legend(handles[0] + rate_handles[0], handles[1] + rate_handles[1],
+              loc="upper left", fontsize="small")
+    ax.set_title(title)
+    ax.figure.autofmt_xdate()
+    ax.rate_axes = rate_ax
+    return ax
+
+
+def plot_sentiment_vs_goal(
+    calls: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Calls per sentiment label, stacked by goal outcome.
+
+    Args:
+        calls: the `calls` frame.
+        ax: Axes to draw on.
+        **kwargs: passed to `Axes.bar`.
+    """
+    ax = _axes(ax)
+    title = "Goal outcome by sentiment"
+    if calls.empty:
+        return _no_calls(ax, title)
+    outcome = pd.Categorical(_goal_groups(calls["goal_achieved"]), categories=list(GOAL_COLORS))
+    sentiment = calls["sentiment"].cat.add_categories(["(none)"]).fillna("(none)")
+    counts = pd.crosstab(sentiment, outcome, dropna=False)
+    counts = counts.reindex(index=[*SENTIMENTS, "(none)"], columns=list(GOAL_COLORS),
+                            fill_value=0)
+    if counts.loc["(none)"].sum() == 0:
+        counts = counts.drop(index="(none)")
+    x = np.arange(len(counts))
+    bottom = np.zeros(len(counts))
+    for name in GOAL_COLORS:
+        values = counts[name].to_numpy("float64")
+        ax.bar(x, values, bottom=bottom, color=GOAL_COLORS[name], label=name, **kwargs)
+        bottom += values
+    ax.set_xticks(x, [str(label) for label in counts.index])
+    ax.set_xlabel("platform sentiment label")
+    ax.set_ylabel("calls")
+    ax.legend(title="goal", fontsize="small")
+    ax.set_title(title)
+    return ax
+
+
+#: Every chart of the report, by file stem.
+CHARTS = {
+    "goal_rate_by_agent": plot_goal_rate,
+    "sentiment_by_agent": plot_sentiment_shares,
+    "duration_distribution": plot_duration_distribution,
+    "volume_over_time": plot_volume,
+    "sentiment_vs_goal": plot_sentiment_vs_goal,
+}
