@@ -1,4 +1,10 @@
-"""malakai_analytics: tidy tables, metrics and charts from Malakai workflow logs."""
+"""malakai_analytics: tidy tables, metrics and charts from Malakai workflow logs.
+
+    import malakai_analytics as ma
+    logs = ma.load_logs("export.json")      # CallLogs(calls, turns, problems)
+    ma.goal_rate(logs.calls, by="agent_id")
+    ma.plot_goal_rate(logs.calls, ax=ax)
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,39 @@ import logging
 
 from .errors import MalakaiError, SourceError
 from .loader import CallLogs, load_logs
+from .metrics import duration_summary, goal_rate, kpis, sentiment_shares, volume
+from .plots import (
+    GOAL_COLORS,
+    SENTIMENT_COLORS,
+    plot_duration_distribution,
+    plot_goal_rate,
+    plot_sentiment_shares,
+    plot_sentiment_vs_goal,
+    plot_volume,
+)
+from .report import write_report
+from .stats import wilson_interval
 
-__all__ = ["CallLogs", "MalakaiError", "SourceError", "load_logs"]
+__all__ = [
+    "GOAL_COLORS",
+    "SENTIMENT_COLORS",
+    "CallLogs",
+    "MalakaiError",
+    "SourceError",
+    "duration_summary",
+    "goal_rate",
+    "kpis",
+    "load_logs",
+    "plot_duration_distribution",
+    "plot_goal_rate",
+    "plot_sentiment_shares",
+    "plot_sentiment_vs_goal",
+    "plot_volume",
+    "sentiment_shares",
+    "volume",
+    "wilson_interval",
+    "write_report",
+]
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
