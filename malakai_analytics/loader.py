@@ -458,7 +458,7 @@ class _Problems:
 
     def add_mask(self, call_ids: pd.Series, field: str, problem: str, mask) -> None:
         for i in np.flatnonzero(mask):
-            self.rows.append((call_ids.iloc[i], field, problem, "", i))
+            self.rows.append((call_ids.iloc[i], field, problem, pd.NA, i))  # no raw value
 
     def frame(self, exclude_records: set[int] = frozenset()) -> pd.DataFrame:
         rows = [row[:4] for row in self.rows if row[4] not in exclude_records]

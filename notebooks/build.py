@@ -14,6 +14,7 @@ on any cell error. Outputs must be deterministic: no times, ports or random ids.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from nbconvert.preprocessors import ExecutePreprocessor
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "sources"
+# Kernels import the package from this source tree, as the tests do.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(HERE.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
 
 
 def read_cells(source: Path) -> list:

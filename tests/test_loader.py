@@ -97,7 +97,7 @@ def test_c01_missing_or_null_test_result():
         assert calls.loc[call_id, "agent_id"] == "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
     assert problem_rows(logs) == [
         ("b", "test_result", "missing_field", "null"),
-        ("c", "test_result", "missing_field", ""),
+        ("c", "test_result", "missing_field", None),
     ]
 
 
@@ -360,9 +360,9 @@ def test_missing_required_fields_are_reported():
     logs = load_logs([make_log(_drop=("created_at", "test_result__goal_achieved"), id="a"),
                       make_log(_drop=("id",))])
     assert problem_rows(logs) == [
-        (None, "id", "missing_field", ""),
-        ("a", "created_at", "missing_field", ""),
-        ("a", "test_result.goal_achieved", "missing_field", ""),
+        (None, "id", "missing_field", None),
+        ("a", "created_at", "missing_field", None),
+        ("a", "test_result.goal_achieved", "missing_field", None),
     ]
     assert len(logs.calls) == 2
 

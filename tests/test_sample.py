@@ -19,12 +19,6 @@ PLACEHOLDER_ID = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
 AVA, BEN, CLEO = (sample.AGENTS[k].id for k in ("ava", "ben", "cleo"))
 VIEWINGS, CONSULTATIONS = sample.WORKFLOWS["viewings"], sample.WORKFLOWS["consultations"]
 
-# parsing.parse_sentiments builds pd.Categorical(keys, dtype=...) from values that hold
-# unknown labels ("mixed"), which pandas 3 deprecates with a Pandas4Warning. Until that
-# is fixed, ignore exactly that warning here; test_loading_emits_no_warning (strict
-# xfail) starts passing, and so fails, once it is: then drop this filter and the xfail.
-CATEGORICAL_WARNING = "ignore:Constructing a Categorical with a dtype:pandas.errors.Pandas4Warning"
-pytestmark = pytest.mark.filterwarnings(CATEGORICAL_WARNING)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +89,6 @@ def test_too_small_for_the_messy_kinds():
     assert len(sample.generate_logs(22)) == 23  # 21 kinds, 1 each, + 1 duplicate copy
 
 
-@pytest.mark.xfail(strict=True, reason="parse_sentiments warns on unknown labels (pandas 3)")
 def test_loading_emits_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -242,10 +235,10 @@ def test_problems_are_exactly_the_documented_ones(logs):
         ("unknown_label", "test_result.goal_achieved"): 1,
         ("unknown_label", "test_result.sentiment"): 2,
     }
-    values = problems.groupby("problem")["value"].agg(sorted).to_dict()
+    values = problems.groupby("problem")["value"].agg(lambda v: sorted(v.fillna("<absent>"))).to_dict()
     assert values["unknown_label"] == ["maybe", "mixed", "mixed"]
     assert values["unknown_duration"] == ["N/A"]
-    assert values["missing_field"] == ["", "null", "null"]
+    assert values["missing_field"] == ["<absent>", "null", "null"]  # absent: no raw value
     assert problems["call_id"].notna().all()
 
 

@@ -53,9 +53,13 @@ ma.kpis(calls)
 # %%
 ma.goal_rate(calls, by="agent_id")
 
+# %% [markdown]
+# Charts take the `calls` frame and an `ax` and return the Axes, like seaborn. (Plot
+# cells end in an assignment and `;` so that no object repr is stored in the notebook.)
+
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
-ma.plot_goal_rate(calls, by="agent_id", ax=ax);
+ax = ma.plot_goal_rate(calls, by="agent_id", ax=ax);
 
 # %% [markdown]
 # The same table works for any grouping, for example by workflow.
@@ -74,7 +78,7 @@ ma.sentiment_shares(calls, by="agent_id")
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4))
-ma.plot_sentiment_shares(calls, by="agent_id", ax=ax);
+ax = ma.plot_sentiment_shares(calls, by="agent_id", ax=ax);
 
 # %% [markdown]
 # Does the sentiment label go with the goal outcome? Each bar is one label, split by
@@ -82,7 +86,7 @@ ma.plot_sentiment_shares(calls, by="agent_id", ax=ax);
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
-ma.plot_sentiment_vs_goal(calls, ax=ax);
+ax = ma.plot_sentiment_vs_goal(calls, ax=ax);
 
 # %% [markdown]
 # ## Call length
@@ -96,7 +100,7 @@ ma.duration_summary(calls, by="goal_achieved")
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
-ma.plot_duration_distribution(calls, ax=ax);
+ax = ma.plot_duration_distribution(calls, ax=ax);
 
 # %% [markdown]
 # ## Over time
@@ -110,7 +114,7 @@ weekly
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 4))
-ma.plot_volume(calls, freq="W", ax=ax);
+ax = ma.plot_volume(calls, freq="W", ax=ax);
 
 # %% [markdown]
 # Per agent, the weekly goal rate shows which agent moves.
