@@ -47,6 +47,37 @@ class ReportError(MalakaiError):
     """The report folder cannot be written."""
 
 
+@dataclass
+class Section:
+    """An extra part of the report, contributed by an analysis module.
+
+    Attributes:
+        title: heading on the summary page.
+        intro: a paragraph of plain text under the heading (escaped when written).
+        charts: file stem -> Figure; written to charts/<stem>.png and embedded.
+        tables: file stem -> DataFrame; written to tables/<stem>.csv and shown.
+        captions: file stem -> caption of a chart.
+    """
+
+    title: str
+    intro: str = ""
+    charts: dict[str, Figure] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)
+
+
+#: Functions `(logs, labels) -> Section | None` adding sections after the core report.
+#: Analysis modules register theirs here (see `register_section`).
+SECTIONS: list = []
+
+
+def register_section(builder):
+    """Add a section builder `(logs: CallLogs, labels: Mapping | None) -> Section`."""
+    if builder not in SECTIONS:
+        SECTIONS.append(builder)
+    return builder
+
+
 @dataclass(frozen=True)
 class Report:
     """What `write_report` wrote.
@@ -149,7 +180,21 @@ def write_report(
     for name in ("calls", "turns", "problems"):
         write(f"data/{name}.csv", lambda p, n=name: _to_csv(getattr(logs, n), p))
 
-    page = _page(title, source_note, tables, charts, problem_summary, logs)
+    sections = []
+    for builder in SECTIONS:
+        section = builder(logs, labels)
+        if section is None:
+            continue
+        section_charts = {}
+        for name, figure in section.charts.items():
+            path = write(f"charts/{name}.png",
+                         lambda p, f=figure: f.savefig(p, dpi=110, metadata={"Software": None}))
+            section_charts[name] = path.read_bytes()
+        for name, table in section.tables.items():
+            write(f"tables/{name}.csv", lambda p, t=table: _to_csv(t, p))
+        sections.append((section, section_charts))
+
+    page = _page(title, source_note, tables, charts, problem_summary, logs, sections)
     write("index.html", lambda p: p.write_text(page, encoding="utf-8"))
     logger.info("wrote %d files to %s", len(files), folder)
     return Report(folder, files, tables["kpis"])
@@ -204,7 +249,25 @@ figcaption { color: #444; font-size: 0.9rem; }
 """
 
 
-def _page(title, source_note, tables, charts, problem_summary, logs) -> str:
+def _figure_html(name: str, png: bytes, caption: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<figure id="{name}"><img alt="{name}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption)} (<code>charts/{name}.png</code>)"
+            "</figcaption></figure>")
+
+
+def _section_html(section: Section, charts: dict[str, bytes]) -> list[str]:
+    parts = [f"<h2>{html.escape(section.title)}</h2>"]
+    if section.intro:
+        parts.append(f'<p class="note">{html.escape(section.intro)}</p>')
+    for name, png in charts.items():
+        parts.append(_figure_html(name, png, section.captions.get(name, "")))
+    for name, table in section.tables.items():
+        parts += [f"<h3>{html.escape(name.replace('_', ' '))}</h3>", _table_html(table)]
+    return parts
+
+
+def _page(title, source_note, tables, charts, problem_summary, logs, sections=()) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -221,12 +284,7 @@ def _page(title, source_note, tables, charts, problem_summary, logs) -> str:
         "<h2>Charts</h2>",
     ]
     for name, png in charts.items():
-        data = base64.b64encode(png).decode("ascii")
-        caption = html.escape(CHART_CAPTIONS.get(name, ""))
-        parts.append(
-            f'<figure id="{name}"><img alt="{name}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{caption} (<code>charts/{name}.png</code>)</figcaption></figure>"
-        )
+        parts.append(_figure_html(name, png, CHART_CAPTIONS.get(name, "")))
     parts += [
         "<h2>Goal rate by agent</h2>", _table_html(tables["goal_rate_by_agent"]),
         "<h2>Goal rate by workflow</h2>", _table_html(tables["goal_rate_by_workflow"]),
@@ -238,6 +296,8 @@ def _page(title, source_note, tables, charts, problem_summary, logs) -> str:
     ]
     if not problem_summary.empty:
         parts.append(_table_html(problem_summary))
+    for section, section_charts in sections:
+        parts += _section_html(section, section_charts)
     parts += [
         '<p class="note">Tables: <code>tables/*.csv</code>; tidy data: '
         "<code>data/calls.csv</code>, <code>data/turns.csv</code>, "

@@ -111,3 +111,24 @@ def test_cli_missing_file_and_bad_date(tmp_path, export):
     run = run_cli("report", str(export), "--since", "last week", cwd=tmp_path)
     assert run.returncode == 1 and "--since 'last week' is not a date" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_registered_section_is_written(export, tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    from malakai_analytics import report as report_module
+
+    def section(logs, labels):
+        figure = Figure()
+        figure.subplots().bar([0], [len(logs.calls)])
+        table = pd.DataFrame({"calls": [len(logs.calls)]})
+        return report_module.Section("Extra <part>", "Why & how.", {"extra_chart": figure},
+                                     {"extra_table": table}, {"extra_chart": "A caption."})
+
+    monkeypatch.setattr(report_module, "SECTIONS", [section])
+    report = write_report(load_logs(export), tmp_path / "out")
+    assert Path("charts/extra_chart.png") in report.files
+    assert pd.read_csv(report.folder / "tables/extra_table.csv")["calls"].tolist() == [5]
+    page = report.index.read_text(encoding="utf-8")
+    assert "<h2>Extra &lt;part&gt;</h2>" in page and "Why &amp; how." in page
+    assert 'id="extra_chart"' in page and "A caption." in page
