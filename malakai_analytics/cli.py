@@ -103,7 +103,8 @@ def run_report(args: argparse.Namespace) -> int:
     logs = load_logs(list(sources))
     loaded = len(logs.calls)
     logs = logs.filter(since=since, until=until, agents=args.agent, workflows=args.workflow)
-    note = "Source: " + ", ".join(str(s) for s in sources)
+    note = "Source: " + (", ".join(str(s) for s in sources) if args.sources
+                         else "the bundled sample export (synthetic test calls)")
     if len(logs.calls) != loaded:
         note += f" ({len(logs.calls)} of {loaded} calls after filters)"
     report = write_report(logs, args.out, title=args.title, source_note=note)

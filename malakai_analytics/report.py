@@ -244,6 +244,7 @@ table.table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9
 table.table th, table.table td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #ddd;
                                  text-align: right; }
 table.table th { background: #f4f6f7; }
+table.table td:first-child, table.table th:first-child { text-align: left; }
 figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; }
 figcaption { color: #444; font-size: 0.9rem; }
 """
