@@ -268,11 +268,22 @@ def load_logs(source: Any) -> CallLogs:
         SourceError: the source as a whole is unreadable (names the file and the
             expected shape). Bad records never raise.
     """
-    collector = _Collector()
-    collector.add_source(source)
-    logs = tables_from_records(collector.logs, collector.problems)
+    records, problems = read_records(source)
+    logs = tables_from_records(records, problems)
     logger.info("loaded %r", logs)
     return logs
+
+
+def read_records(source: Any) -> tuple[list[dict], list[tuple]]:
+    """The raw log dicts of `source` (any shape `load_logs` reads) and the
+    source-level problem rows (call_id, field, problem, value) met on the way.
+
+    Raises:
+        SourceError: the source as a whole is unreadable.
+    """
+    collector = _Collector()
+    collector.add_source(source)
+    return collector.logs, collector.problems
 
 
 def tables_from_records(
