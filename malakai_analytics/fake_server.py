@@ -278,6 +278,11 @@ class FakeMalakaiServer:
         self.stop()
 
     @property
+    def running(self) -> bool:
+        """True between `start()` and `stop()` (or the end of the lifetime)."""
+        return self._httpd is not None and not self._stopped
+
+    @property
     def url(self) -> str:
         """The base URL, `http://127.0.0.1:PORT` (the server must be started)."""
         if self._httpd is None:

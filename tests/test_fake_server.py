@@ -98,23 +98,24 @@ def test_truncated_and_dropped_answers_break_the_connection(server, http):
 
 def test_latency_is_added_to_each_answer():
     with FakeMalakaiServer(demo_workflows(1), latency=0.1) as fake:
-        fake.queue(Fault.slow(0.1))
+        fake.queue(Fault.slow(0.3))
         with httpx.Client(base_url=fake.url, headers=AUTH) as http:
             started = time.monotonic()
             http.get("/workflows/logs/wf-000")
-            assert time.monotonic() - started >= 0.2
+            assert time.monotonic() - started >= 0.4
             started = time.monotonic()
-            http.get("/workflows/logs/wf-000")
-            assert 0.1 <= time.monotonic() - started < 0.2
+            http.get("/workflows/logs/wf-000")  # the slow fault was used up
+            assert 0.1 <= time.monotonic() - started < 0.35
 
 
 def test_stops_by_itself_after_its_lifetime():
     fake = FakeMalakaiServer(demo_workflows(1), lifetime=0.2).start()
     url = fake.url
     deadline = time.monotonic() + 5
-    while not fake._stopped and time.monotonic() < deadline:
+    assert fake.running
+    while fake.running and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert fake._stopped
+    assert not fake.running
     with pytest.raises(httpx.ConnectError):
         httpx.get(url + "/workflows/logs/wf-000", headers=AUTH, timeout=1.0)
     fake.stop()  # idempotent
