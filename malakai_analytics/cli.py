@@ -125,7 +125,6 @@ def _positive_float(text: str) -> float:
     return value
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -166,4 +165,3 @@ def add_report_command(commands) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     raise MalakaiError("report is not written yet")
-
