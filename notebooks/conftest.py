@@ -13,10 +13,14 @@ set-up of each cell of fetch_from_api.ipynb (and of no other notebook), this fil
 
 The server stops at the end of the session (and by itself after its lifetime).
 
-To re-execute the committed notebook from notebooks/sources/fetch_from_api.py under the
-same fake server (kernel `python3`, stable cell ids, no stderr allowed):
+To re-execute the committed notebook from its percent-format source,
+notebooks/fake_api_sources/fetch_from_api.py, under the same fake server (kernel
+`python3`, stable cell ids, no stderr allowed):
 
     PYTHONPATH=. python notebooks/conftest.py
+
+The source is kept out of notebooks/sources/ because the notebook builder there runs
+its notebooks without a fake server.
 """
 
 from __future__ import annotations
@@ -106,7 +110,8 @@ def _execute() -> Path:
         elif kind == "code" and text:
             cells.append(nbformat.v4.new_code_cell(text))
 
-    for line in (HERE / "sources" / f"{name}.py").read_text(encoding="utf-8").splitlines():
+    source = HERE / "fake_api_sources" / f"{name}.py"
+    for line in source.read_text(encoding="utf-8").splitlines():
         if line.startswith("# %%"):
             flush()
             kind, lines = ("markdown" if "[markdown]" in line else "code"), []
