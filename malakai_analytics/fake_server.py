@@ -96,7 +96,9 @@ class Fault:
         return cls(status, body, content_type="text/html", headers=headers)
 
     @classmethod
-    def failure_code(cls, code: int | str = 4001, message: str = "Workflow not accessible") -> Fault:
+    def failure_code(
+        cls, code: int | str = 4001, message: str = "Workflow not accessible"
+    ) -> Fault:
         """HTTP 200 whose envelope carries a failure responseCode and message."""
         return cls(200, response_code=code, message=message)
 

@@ -552,7 +552,8 @@ def test_one_failing_workflow_does_not_lose_the_others(server):
     ids = ["wf-000", "wf-001", "wf-example", "missing", "wf-002", "wf-000"]
     progress = []
     with client_for(server, retry=RetryPolicy(attempts=2)) as client:
-        result = client.fetch_logs(ids, concurrency=3, progress=lambda d, t: progress.append((d, t)))
+        result = client.fetch_logs(
+            ids, concurrency=3, progress=lambda done, total: progress.append((done, total)))
     assert isinstance(result, FetchResult)
     assert result.workflow_ids == ["wf-000", "wf-example", "wf-002"]
     assert sorted(result.failures) == ["missing", "wf-001"]
