@@ -17,6 +17,114 @@ from .errors import MalakaiError
 PROG = "malakai-analytics"
 
 
+# --- fetch ----------------------------------------------------------------------
+
+def add_fetch_command(commands) -> None:
+    fetch = commands.add_parser(
+        "fetch",
+        help="fetch workflow logs from the Malakai API into a file",
+        description=(
+            "Fetch the logs of one or more workflows from the Malakai API and save the "
+            "answers exactly as received, with each workflow id and fetch time, to a "
+            "JSON (list of records) or JSONL (one record per line) file that `report` "
+            "and load_logs read. Credentials come from the environment variables "
+            "MALAKAI_API_KEY and MALAKAI_ACCESS_TOKEN, never from the command line."
+        ),
+    )
+    fetch.add_argument("workflow_ids", nargs="+", metavar="WORKFLOW_ID", type=_workflow_id,
+                       help="workflow whose test-call logs to fetch")
+    fetch.add_argument("-o", "--output", default="workflow_logs.json", metavar="FILE",
+                       help="file to write; .jsonl for JSON Lines (default: %(default)s)")
+    fetch.add_argument("--base-url", default=None, metavar="URL",
+                       help="API root (default: $MALAKAI_BASE_URL, else "
+                            "https://api.getmalakai.com)")
+    fetch.add_argument("--concurrency", type=_positive_int, default=10, metavar="N",
+                       help="workflows fetched at the same time (default: %(default)s)")
+    fetch.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
+                       help="read timeout per request (default: 60)")
+    fetch.set_defaults(run=run_fetch)
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    import httpx
+
+    from .client import DEFAULT_TIMEOUT, MalakaiClient, save_fetch_records
+
+    timeout = DEFAULT_TIMEOUT
+    if args.timeout is not None:
+        timeout = httpx.Timeout(connect=timeout.connect, read=args.timeout,
+                                write=timeout.write, pool=timeout.pool)
+    ids = list(dict.fromkeys(args.workflow_ids))
+    progress = _FetchProgress(len(ids)) if len(ids) > 3 else None
+    with MalakaiClient(base_url=args.base_url, timeout=timeout,
+                       max_connections=args.concurrency) as client:
+        result = client.fetch_logs(ids, concurrency=args.concurrency, progress=progress)
+    if progress is not None:
+        progress.finish()
+    if result.records:
+        path = save_fetch_records(result.records, args.output)
+        n_logs = sum(len(r["response"].get("data") or ()) for r in result.records)
+        print(f"fetched {len(result.records)} of {len(ids)} workflow(s), {n_logs} call log(s), "
+              f"into {path}")
+    else:
+        print(f"fetched 0 of {len(ids)} workflow(s); nothing written")
+    for workflow_id, error in result.failures.items():
+        print(f"{PROG}: error: workflow {workflow_id}: {error}", file=sys.stderr)
+    return 1 if result.failures else 0
+
+
+class _FetchProgress:
+    """A one-line progress bar on stderr (redrawn on a terminal, else every 10 %)."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.tty = sys.stderr.isatty()
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        step = done * 10 // total
+        if not self.tty and step == self.shown:
+            return
+        self.shown = step
+        filled = done * self.WIDTH // total
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        line = f"fetching [{bar}] {done}/{total} workflows"
+        print(f"\r{line}" if self.tty else line, end="" if self.tty else "\n",
+              file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        if self.tty:
+            print(file=sys.stderr, flush=True)
+
+
+def _workflow_id(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a workflow id must not be empty")
+    return text.strip()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -26,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_report_command(commands)
+    add_fetch_command(commands)
     return parser
 
 
