@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 
+__version__ = "0.1.0"  # before the imports: client.py sends it as the User-Agent
+
+from .client import AsyncMalakaiClient, FetchResult, MalakaiClient
 from .errors import MalakaiError, SourceError
 from .loader import CallLogs, load_logs
 from .metrics import duration_summary, goal_rate, kpis, sentiment_shares, volume
@@ -24,8 +27,18 @@ from .plots import (
 )
 from .report import write_report
 from .stats import wilson_interval
+from .store import changes, export, ingest, load_store, sync, sync_log
 
 __all__ = [
+    "AsyncMalakaiClient",
+    "FetchResult",
+    "MalakaiClient",
+    "changes",
+    "export",
+    "ingest",
+    "load_store",
+    "sync",
+    "sync_log",
     "GOAL_COLORS",
     "SENTIMENT_COLORS",
     "CallLogs",
@@ -45,6 +58,5 @@ __all__ = [
     "wilson_interval",
     "write_report",
 ]
-__version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -135,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_report_command(commands)
     add_fetch_command(commands)
+    add_store_commands(commands)
     return parser
 
 
@@ -182,6 +183,12 @@ def add_report_command(commands) -> None:
     report.add_argument("--workflow", action="append", metavar="WORKFLOW_ID",
                         help="keep this workflow's calls (repeatable)")
     report.add_argument("--title", default="Malakai workflow report", help="page heading")
+    report.add_argument("--db", metavar="PATH",
+                        help="report on the local store instead of files (see `ingest`)")
+    report.add_argument("--workflow-id", action="append", metavar="WORKFLOW_ID",
+                        dest="fetch_ids", type=_workflow_id,
+                        help="fetch this workflow from the API first (repeatable; needs "
+                             "MALAKAI_API_KEY and MALAKAI_ACCESS_TOKEN)")
     report.set_defaults(run=run_report)
 
 
@@ -203,17 +210,40 @@ def run_report(args: argparse.Namespace) -> int:
 
     since = _timestamp("--since", args.since)
     until = _timestamp("--until", args.until)
-    if args.sources:
+    if args.db or args.fetch_ids:
+        if args.sources:
+            raise MalakaiError("give files, --db or --workflow-id, not several")
+        if args.db and args.fetch_ids:
+            raise MalakaiError("give --db or --workflow-id, not both")
+    if args.db:
+        from .store import load_store, store_path
+
+        sources = [store_path(args.db)]
+        logs = load_store(args.db)
+        what = f"the store {sources[0]}"
+    elif args.fetch_ids:
+        from .client import fetch_for_report
+
+        ids = list(dict.fromkeys(args.fetch_ids))
+        progress = _FetchProgress(len(ids)) if len(ids) > 3 else None
+        logs = fetch_for_report(ids, progress=progress)
+        if progress is not None:
+            progress.finish()
+        sources = ids
+        what = "the Malakai API, workflow(s) " + ", ".join(ids)
+    elif args.sources:
         sources = args.sources
+        logs = load_logs(list(sources))
+        what = ", ".join(str(s) for s in sources)
     else:
         from .sample import sample_path
 
         sources = [sample_path()]
-    logs = load_logs(list(sources))
+        logs = load_logs(sources)
+        what = "the bundled sample export (synthetic test calls)"
     loaded = len(logs.calls)
     logs = logs.filter(since=since, until=until, agents=args.agent, workflows=args.workflow)
-    note = "Source: " + (", ".join(str(s) for s in sources) if args.sources
-                         else "the bundled sample export (synthetic test calls)")
+    note = f"Source: {what}"
     if len(logs.calls) != loaded:
         note += f" ({len(logs.calls)} of {loaded} calls after filters)"
     report = write_report(logs, args.out, title=args.title, source_note=note)
@@ -225,4 +255,68 @@ def run_report(args: argparse.Namespace) -> int:
     for path in report.files:
         print(f"  {path}")
     print(f"Open {report.index} in a browser.")
+    return 0
+
+
+# --- store: ingest, sync, export -------------------------------------------------
+
+def add_store_commands(commands) -> None:
+    db_help = "store file (default: $MALAKAI_DB, else ./malakai.duckdb)"
+    ingest = commands.add_parser("ingest", help="add logs exports to the local store",
+                                 description="Add logs exports (any file `report` reads) "
+                                 "to the local DuckDB store; newer copies of a call win.")
+    ingest.add_argument("files", nargs="+", metavar="FILE")
+    ingest.add_argument("--db", metavar="PATH", help=db_help)
+    ingest.set_defaults(run=run_ingest)
+
+    sync = commands.add_parser("sync", help="fetch workflows from the API into the store",
+                               description="Fetch each workflow's logs from the Malakai API "
+                               "and ingest them into the local store (credentials from "
+                               "MALAKAI_API_KEY and MALAKAI_ACCESS_TOKEN).")
+    sync.add_argument("workflow_ids", nargs="+", metavar="WORKFLOW_ID", type=_workflow_id)
+    sync.add_argument("--db", metavar="PATH", help=db_help)
+    sync.add_argument("--base-url", default=None, metavar="URL",
+                      help="API root (default: $MALAKAI_BASE_URL, else the public API)")
+    sync.set_defaults(run=run_sync)
+
+    export = commands.add_parser("export", help="write the store as Parquet or CSV",
+                                 description="Write calls and turns from the store, "
+                                 "partitioned by call month, plus a data dictionary.")
+    export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    export.add_argument("--out", required=True, metavar="DIR")
+    export.add_argument("--db", metavar="PATH", help=db_help)
+    export.set_defaults(run=run_export)
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    from .store import ingest, store_path
+
+    for path in args.files:
+        result = ingest(path, args.db)
+        print(f"ingested {path} into {store_path(args.db)}: {result.summary()}")
+    return 0
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    from .client import MalakaiClient
+    from .store import store_path, sync
+
+    ids = list(dict.fromkeys(args.workflow_ids))
+    with MalakaiClient(base_url=args.base_url) as client:
+        results = sync(ids, args.db, client=client)
+    failed = 0
+    for workflow_id, result in results.items():
+        if isinstance(result, Exception):
+            failed += 1
+            print(f"{PROG}: error: workflow {workflow_id}: {result}", file=sys.stderr)
+        else:
+            print(f"synced {workflow_id} into {store_path(args.db)}: {result.summary()}")
+    return 1 if failed else 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from .store import export
+
+    files = export(args.out, args.db, fmt=args.format)
+    print(f"exported {len(files)} {args.format} file(s) to {args.out}/")
     return 0
