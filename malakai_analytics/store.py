@@ -29,6 +29,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from . import schema
 from .errors import MalakaiError
@@ -220,25 +221,27 @@ def _ingest_records(con, records: list, source_problems: list, *, kind: str, sou
                FROM incoming i LEFT JOIN calls c USING (call_id)"""
         ).df()
         status = status.set_index("call_id")["status"]
-        winners = incoming[incoming["call_id"].map(status).isin(["new", "updated"])]
-        ids = set(winners["call_id"])
-        updated_ids = [i for i in ids if status[i] == "updated"]
-        winners = winners.assign(ingest_id=ingest_id)
+        is_winner = incoming["call_id"].map(status).isin(["new", "updated"]).to_numpy(bool)
+        winners = incoming[is_winner].assign(ingest_id=ingest_id)
+        updated_ids = status.index[(status == "updated").to_numpy()]
         con.register("winners", _for_sql(winners))
-        if updated_ids:
-            con.register("gone", pd.DataFrame({"call_id": updated_ids}))
+        if len(updated_ids):
+            con.register("gone", pd.DataFrame({"call_id": updated_ids.astype(str)}))
             for table in ("calls", "turns", "problems"):
                 con.execute(f"DELETE FROM {table} WHERE call_id IN (SELECT call_id FROM gone)")
         columns = ", ".join(f'"{c}"' for c in schema.CALLS)
         con.execute(f"INSERT INTO calls SELECT {columns}, seq, ingest_id FROM winners")
         con.execute(f"INSERT INTO call_history SELECT {columns}, ingest_id FROM winners")
+        # One hash lookup per row both selects the winners' rows and gives their seq.
         seq_of = winners.set_index("call_id")["seq"]
-        turns = logs.turns[logs.turns["call_id"].isin(ids)]
-        turns = turns.assign(seq=turns["call_id"].map(seq_of).astype("int64"))
+        turn_seq = logs.turns["call_id"].map(seq_of)
+        turns = logs.turns[turn_seq.notna().to_numpy()]
+        turns = turns.assign(seq=turn_seq.dropna().astype("int64").to_numpy())
         con.register("new_turns", _for_sql(turns))
         con.execute("INSERT INTO turns SELECT * FROM new_turns")
         problems = logs.problems.assign(ingest_id=ingest_id, pos=range(len(logs.problems)))
-        problems = problems[problems["call_id"].isna() | problems["call_id"].isin(ids)]
+        keep = problems["call_id"].isna() | problems["call_id"].map(seq_of).notna()
+        problems = problems[keep.to_numpy(bool)]
         con.register("new_problems", _for_sql(problems))
         # Problems of id-less records are kept once: the same one seen again is not new.
         con.execute("""INSERT INTO problems SELECT * FROM new_problems n
@@ -248,7 +251,7 @@ def _ingest_records(con, records: list, source_problems: list, *, kind: str, sou
                            AND p.value IS NOT DISTINCT FROM n.value)""")
         stored_problems = con.execute("SELECT count(*) FROM problems WHERE ingest_id = ?",
                                       [ingest_id]).fetchall()[0][0]
-        raw = raw[raw["call_id"].isin(ids) | raw["call_id"].isna()]
+        raw = raw[(raw["call_id"].isna() | raw["call_id"].map(seq_of).notna()).to_numpy(bool)]
         con.register("new_raw", _for_sql(raw.assign(ingest_id=ingest_id)))
         con.execute("""INSERT INTO raw_logs SELECT call_id, updated_at, ingest_id, raw
                        FROM new_raw n WHERE n.call_id IS NOT NULL OR NOT EXISTS (
@@ -300,13 +303,14 @@ def _raw_of_kept(records: list, calls: pd.DataFrame) -> pd.DataFrame:
     return chosen[["call_id", "updated_at", "raw"]]
 
 
-def _for_sql(frame: pd.DataFrame) -> pd.DataFrame:
-    """Categoricals as plain text, so DuckDB stores VARCHAR, not an ENUM."""
-    out = frame.copy()
+def _for_sql(frame: pd.DataFrame) -> pa.Table:
+    """The frame as an Arrow table (DuckDB scans it without copying strings), with
+    categoricals as plain text so that DuckDB stores VARCHAR, not an ENUM."""
+    out = frame.reset_index(drop=True)
     for column in out.columns:
         if isinstance(out[column].dtype, pd.CategoricalDtype):
             out[column] = out[column].astype("string")
-    return out.reset_index(drop=True)
+    return pa.Table.from_pandas(out, preserve_index=False)
 
 
 # --- sync ----------------------------------------------------------------------------
