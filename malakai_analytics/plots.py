@@ -340,7 +340,7 @@ def plot_distinguishing_words(
     for x in (-1.96, 1.96):
         ax.axvline(x, color="#555555", linestyle="--", linewidth=0.8)
     ax.axvline(0, color="#333333", linewidth=0.8)
-    ax.set_xlabel("z-score of weighted log-odds (right: failed calls, left: successful)")
+    ax.set_xlabel("log-odds z-score (right: failed, left: successful)")
     ax.set_title(title)
     return ax
 
