@@ -25,9 +25,32 @@ from .plots import (
     plot_sentiment_vs_goal,
     plot_volume,
 )
+from .plots import plot_distinguishing_words
 from .report import write_report
 from .stats import wilson_interval
 from .store import changes, export, ingest, load_store, sync, sync_log
+from .text_sentiment import (
+    call_sentiment,
+    cohens_kappa,
+    score_texts,
+    sentiment_agreement,
+    turn_sentiment,
+)
+
+# Importing conversation registers its report section (report.register_section).
+from .conversation import (
+    RULES,
+    Rule,
+    Transcript,
+    consistency_flags,
+    consistency_inputs,
+    consistency_report,
+    conversation_measures,
+    conversation_summary,
+    distinguishing_words,
+    find_turns,
+    show_call,
+)
 
 __all__ = [
     "AsyncMalakaiClient",
@@ -57,6 +80,24 @@ __all__ = [
     "volume",
     "wilson_interval",
     "write_report",
+    # issue 7: conversation analysis
+    "RULES",
+    "Rule",
+    "Transcript",
+    "call_sentiment",
+    "cohens_kappa",
+    "consistency_flags",
+    "consistency_inputs",
+    "consistency_report",
+    "conversation_measures",
+    "conversation_summary",
+    "distinguishing_words",
+    "find_turns",
+    "plot_distinguishing_words",
+    "score_texts",
+    "sentiment_agreement",
+    "show_call",
+    "turn_sentiment",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -298,6 +298,53 @@ def plot_sentiment_vs_goal(
     return ax
 
 
+# --- distinguishing words (issue 7: conversation analysis) ----------------------------
+
+def plot_distinguishing_words(
+    words: pd.DataFrame,
+    *,
+    role: str = "user",
+    top: int = 10,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """The words most typical of failed and of successful calls, for one role.
+
+    Horizontal bars of the weighted log-odds z-score: the `top` words with the highest
+    z (typical of failed calls, goal "not achieved" colour, to the right) and the `top`
+    with the lowest (typical of successful calls, "achieved" colour, to the left).
+    Dashed lines mark |z| = 1.96.
+
+    Args:
+        words: the table of `conversation.distinguishing_words` (columns role, word,
+            failed, succeeded, z).
+        role: which role's words to draw.
+        top: words drawn on each side.
+        ax: Axes to draw on.
+        **kwargs: passed to `Axes.barh`.
+    """
+    ax = _axes(ax)
+    title = f"Words of failed vs successful calls ({role})"
+    own = words[(words["role"] == role).fillna(False).astype(bool) & words["z"].notna()]
+    if own.empty:
+        return _no_calls(ax, title)
+    ranked = own.sort_values(["z", "word"], ascending=[False, True], kind="stable")
+    failed = ranked[ranked["z"] > 0].head(top)
+    succeeded = ranked[ranked["z"] < 0].tail(top)
+    shown = pd.concat([failed, succeeded]).iloc[::-1]  # highest z at the top
+    z = shown["z"].to_numpy("float64")
+    colours = np.where(z > 0, GOAL_COLORS["not achieved"], GOAL_COLORS["achieved"])
+    y = np.arange(len(shown))
+    ax.barh(y, z, color=colours, **kwargs)
+    ax.set_yticks(y, shown["word"].astype(str).tolist())
+    for x in (-1.96, 1.96):
+        ax.axvline(x, color="#555555", linestyle="--", linewidth=0.8)
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.set_xlabel("log-odds z-score (right: failed, left: successful)")
+    ax.set_title(title)
+    return ax
+
+
 #: Every chart of the report, by file stem.
 CHARTS = {
     "goal_rate_by_agent": plot_goal_rate,
