@@ -10,7 +10,19 @@ from __future__ import annotations
 
 import logging
 
+from .compare import (
+    OUTCOMES,
+    calls_needed,
+    compare_durations,
+    compare_periods,
+    compare_rates,
+    comparison_section,
+    outcome_values,
+    p_chart,
+    readable_comparison,
+)
 from .errors import MalakaiError, SourceError
+from .labels import LabelsError, apply_labels, label_for, read_labels
 from .loader import CallLogs, load_logs
 from .metrics import duration_summary, goal_rate, kpis, sentiment_shares, volume
 from .plots import (
@@ -22,8 +34,12 @@ from .plots import (
     plot_sentiment_vs_goal,
     plot_volume,
 )
-from .report import write_report
-from .stats import wilson_interval
+from .plots import COMPARISON_COLORS, plot_p_chart, plot_rate_comparison
+from .report import register_section, write_report
+from .stats import holm_adjust, newcombe_interval, wilson_interval
+
+# The comparison section of `write_report` (and so of `malakai-analytics report`).
+register_section(comparison_section)
 
 __all__ = [
     "GOAL_COLORS",
@@ -44,6 +60,25 @@ __all__ = [
     "volume",
     "wilson_interval",
     "write_report",
+    # comparisons (issue 6)
+    "COMPARISON_COLORS",
+    "OUTCOMES",
+    "LabelsError",
+    "apply_labels",
+    "calls_needed",
+    "compare_durations",
+    "compare_periods",
+    "compare_rates",
+    "comparison_section",
+    "holm_adjust",
+    "label_for",
+    "newcombe_interval",
+    "outcome_values",
+    "p_chart",
+    "plot_p_chart",
+    "plot_rate_comparison",
+    "read_labels",
+    "readable_comparison",
 ]
 __version__ = "0.1.0"
 

@@ -73,6 +73,8 @@ def add_report_command(commands) -> None:
     report.add_argument("--workflow", action="append", metavar="WORKFLOW_ID",
                         help="keep this workflow's calls (repeatable)")
     report.add_argument("--title", default="Malakai workflow report", help="page heading")
+    report.add_argument("--names", metavar="FILE.csv",
+                        help="CSV of id,name: display names of agents and workflows")
     report.set_defaults(run=run_report)
 
 
@@ -106,7 +108,12 @@ def run_report(args: argparse.Namespace) -> int:
     note = "Source: " + ", ".join(str(s) for s in sources)
     if len(logs.calls) != loaded:
         note += f" ({len(logs.calls)} of {loaded} calls after filters)"
-    report = write_report(logs, args.out, title=args.title, source_note=note)
+    labels = None
+    if args.names:
+        from .labels import read_labels
+
+        labels = read_labels(args.names)
+    report = write_report(logs, args.out, title=args.title, labels=labels, source_note=note)
     print(f"Loaded {loaded} calls from {len(sources)} source(s); reporting on "
           f"{len(logs.calls)} calls, {len(logs.turns)} turns, {len(logs.problems)} problems.")
     for metric, value in report.kpis.itertuples(index=False):
