@@ -117,6 +117,8 @@ def test_compare_proportions_picks_fisher_under_five():
                     else stats.two_proportion_z_test(*table)[1])
         assert result["p_value"][i] == pytest.approx(expected)
         assert result["diff"][i] == pytest.approx(table[0] / table[1] - table[2] / table[3])
+    same = stats.compare_proportions(3, 3, 5, 5)  # no variance: Fisher, p = 1
+    assert same["test"].tolist() == "fisher" and same["p_value"] == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("p", [
