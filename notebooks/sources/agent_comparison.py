@@ -218,9 +218,10 @@ planning
 
 # %% [markdown]
 # Detecting a 15-point gap takes about 160 calls per agent (Ben trails Ava by 19 points
-# on 197 and 271 calls, which is why that gap shows); a 5-point gap takes over 1,500. A week of about 30 calls per agent reliably detects
-# only gaps of 30 to 35 points, which is why the weekly comparisons above find nothing
-# and the four-week comparison does.
+# on 197 and 271 calls, which is why that gap shows); a 5-point gap takes over 1,500.
+# A week of about 30 calls per agent reliably detects only gaps of 30 to 35 points,
+# which is why the weekly comparisons above find nothing and the four-week comparison
+# does.
 #
 # ## The same in the report
 #
