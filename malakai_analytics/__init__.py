@@ -13,7 +13,19 @@ import logging
 __version__ = "0.1.0"  # before the imports: client.py sends it as the User-Agent
 
 from .client import AsyncMalakaiClient, FetchResult, MalakaiClient
+from .compare import (
+    OUTCOMES,
+    calls_needed,
+    compare_durations,
+    compare_periods,
+    compare_rates,
+    comparison_section,
+    outcome_values,
+    p_chart,
+    readable_comparison,
+)
 from .errors import MalakaiError, SourceError
+from .labels import LabelsError, apply_labels, label_for, read_labels
 from .loader import CallLogs, load_logs
 from .metrics import duration_summary, goal_rate, kpis, sentiment_shares, volume
 from .plots import (
@@ -37,12 +49,12 @@ from .text_sentiment import (
     turn_sentiment,
 )
 
-# Importing conversation registers its report section (report.register_section).
 from .conversation import (
     RULES,
     Rule,
     Transcript,
     consistency_flags,
+    conversation_section,
     consistency_inputs,
     consistency_report,
     conversation_measures,
@@ -51,6 +63,13 @@ from .conversation import (
     find_turns,
     show_call,
 )
+from .plots import COMPARISON_COLORS, plot_p_chart, plot_rate_comparison
+from .report import register_section, write_report
+from .stats import holm_adjust, newcombe_interval, wilson_interval
+
+# The sections `write_report` (and so `malakai-analytics report`) adds after its core.
+register_section(comparison_section)
+register_section(conversation_section)
 
 __all__ = [
     "AsyncMalakaiClient",
@@ -98,6 +117,25 @@ __all__ = [
     "sentiment_agreement",
     "show_call",
     "turn_sentiment",
+    # comparisons (issue 6)
+    "COMPARISON_COLORS",
+    "OUTCOMES",
+    "LabelsError",
+    "apply_labels",
+    "calls_needed",
+    "compare_durations",
+    "compare_periods",
+    "compare_rates",
+    "comparison_section",
+    "holm_adjust",
+    "label_for",
+    "newcombe_interval",
+    "outcome_values",
+    "p_chart",
+    "plot_p_chart",
+    "plot_rate_comparison",
+    "read_labels",
+    "readable_comparison",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -189,6 +189,8 @@ def add_report_command(commands) -> None:
                         dest="fetch_ids", type=_workflow_id,
                         help="fetch this workflow from the API first (repeatable; needs "
                              "MALAKAI_API_KEY and MALAKAI_ACCESS_TOKEN)")
+    report.add_argument("--names", metavar="FILE.csv",
+                        help="CSV of id,name: display names of agents and workflows")
     report.set_defaults(run=run_report)
 
 
@@ -246,7 +248,12 @@ def run_report(args: argparse.Namespace) -> int:
     note = f"Source: {what}"
     if len(logs.calls) != loaded:
         note += f" ({len(logs.calls)} of {loaded} calls after filters)"
-    report = write_report(logs, args.out, title=args.title, source_note=note)
+    labels = None
+    if args.names:
+        from .labels import read_labels
+
+        labels = read_labels(args.names)
+    report = write_report(logs, args.out, title=args.title, labels=labels, source_note=note)
     print(f"Loaded {loaded} calls from {len(sources)} source(s); reporting on "
           f"{len(logs.calls)} calls, {len(logs.turns)} turns, {len(logs.problems)} problems.")
     for metric, value in report.kpis.itertuples(index=False):

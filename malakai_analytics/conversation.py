@@ -33,7 +33,7 @@ import pandas as pd
 from . import text_sentiment
 from .errors import MalakaiError
 from .loader import CallLogs
-from .report import Section, register_section
+from .report import Section
 from .text_sentiment import _call_positions
 
 logger = logging.getLogger(__name__)
@@ -667,4 +667,3 @@ def conversation_section(logs: CallLogs, labels=None) -> Section:
     )
 
 
-register_section(conversation_section)

@@ -345,6 +345,180 @@ def plot_distinguishing_words(
     return ax
 
 
+# --- comparisons (issue 6): forest plot of differences, p-chart ---------------------
+# Self-contained block: the tables come from `compare` (imported inside the functions,
+# so that `compare` can be imported on its own and the report can import this module).
+
+#: Comparison markers: filled when the difference survives Holm's adjustment.
+COMPARISON_COLORS = {"significant": "#5b2c83", "not significant": "#5d6d7e",
+                     "reference": "#333333"}
+#: p-chart colours: the rate line, its limits, and periods outside them.
+CONTROL_COLORS = {"rate": "#2e6fb7", "limits": "#5d6d7e", "signal": "#c2185b",
+                  "baseline": "#eaeded"}
+
+_OUTCOME_TITLES = {"goal_achieved": "goal rate", "goal_missed": "missed-goal rate",
+                   "negative_sentiment": "negative-sentiment share",
+                   "neutral_sentiment": "neutral-sentiment share",
+                   "positive_sentiment": "positive-sentiment share"}
+
+
+def plot_rate_comparison(
+    calls: pd.DataFrame,
+    *,
+    outcome="goal_achieved",
+    by: str = "agent_id",
+    baseline=None,
+    confidence: float = 0.95,
+    alpha: float = 0.05,
+    labels: Mapping | None = None,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Forest plot: each group's rate minus the baseline's, with its interval.
+
+    One row per group of `compare.compare_rates` (same arguments): the difference in
+    percentage points and its Newcombe interval, a line at 0 (no difference). Filled
+    markers survive Holm's adjustment at `alpha`; hollow ones do not; a dashed line
+    marks a small sample. Each row is annotated with its Holm-adjusted p-value and
+    labelled with its number of known outcomes.
+
+    Args:
+        calls: the `calls` frame.
+        outcome, by, baseline, confidence, alpha: as in `compare.compare_rates`.
+        labels: optional mapping of group value -> display name.
+        ax: Axes to draw on.
+        **kwargs: passed to `Axes.errorbar`.
+    """
+    from . import compare
+
+    ax = _axes(ax)
+    name = _OUTCOME_TITLES.get(str(outcome), str(getattr(outcome, "name", outcome)))
+    against = (compare.ALL_OTHERS if baseline is None
+               else group_label(baseline, labels))
+    title = f"Difference in {name} against {against}"
+    if calls.empty:
+        return _no_calls(ax, title)
+    table = compare.compare_rates(calls, outcome, by, baseline, confidence=confidence,
+                                  alpha=alpha, labels=labels or None)
+    against = table.attrs["baseline"]
+    title = f"Difference in {name} against {against}"
+    diff = table["diff"].to_numpy("float64", na_value=np.nan) * 100
+    low = table["diff_low"].to_numpy("float64", na_value=np.nan) * 100
+    high = table["diff_high"].to_numpy("float64", na_value=np.nan) * 100
+    significant = table["significant"].fillna(False).to_numpy(bool)
+    small = table["small_sample"].fillna(False).to_numpy(bool)
+    y = np.arange(len(table))
+    ax.axvline(0, color=COMPARISON_COLORS["reference"], linewidth=1)
+    kwargs.setdefault("capsize", 4)
+    for i in y:
+        if np.isnan(diff[i]):
+            ax.annotate("no known outcome", (0, i), ha="center", va="center",
+                        fontsize="small", color="#555555")
+            continue
+        color = COMPARISON_COLORS["significant" if significant[i] else "not significant"]
+        bars = ax.errorbar(diff[i], i, xerr=[[diff[i] - low[i]], [high[i] - diff[i]]],
+                           fmt="o", color=color, markersize=7,
+                           markerfacecolor=color if significant[i] else "white", **kwargs)
+        if small[i]:
+            for line in bars[2]:
+                line.set_linestyle("--")
+    names = [group_label(v, labels) for v in table[by]]
+    known = table["known"].to_numpy("int64", na_value=0)
+    ax.set_yticks(y, [f"{n} (n={k})" + (", small sample" if s else "")
+                      for n, k, s in zip(names, known, small)])
+    ax.set_ylim(len(table) - 0.5, -0.5)
+    finite = np.concatenate([low[~np.isnan(low)], high[~np.isnan(high)], [0.0]])
+    span = max(finite.max() - finite.min(), 1.0)
+    ax.set_xlim(finite.min() - 0.05 * span, finite.max() + 0.45 * span)
+    right = finite.max() + 0.04 * span
+    for i, p in enumerate(table["p_adjusted"]):
+        text = "p (Holm) NA" if pd.isna(p) else (
+            "p (Holm) < 0.001" if p < 0.001 else f"p (Holm) = {p:.3f}")
+        ax.annotate(text, (right, i), va="center", fontsize="small", color="#333333")
+    ax.set_xlabel(f"{name} minus {against} (percentage points, "
+                  f"{confidence:.0%} Newcombe interval)")
+    ax.set_title(title, pad=24)
+    handles = [
+        plt.Line2D([], [], marker="o", linestyle="-", color=COMPARISON_COLORS["significant"],
+                   label=f"significant (Holm, {alpha:.0%})"),
+        plt.Line2D([], [], marker="o", linestyle="-", markerfacecolor="white",
+                   color=COMPARISON_COLORS["not significant"], label="not significant"),
+        plt.Line2D([], [], linestyle="--", color=COMPARISON_COLORS["not significant"],
+                   label="small sample"),
+    ]
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3,
+              fontsize="small", frameon=False)
+    return ax
+
+
+def plot_p_chart(
+    calls: pd.DataFrame,
+    *,
+    freq: str = "W",
+    outcome="goal_achieved",
+    baseline=None,
+    sigma: float = 3.0,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """p-chart of an outcome's rate per UTC day or week, limits from a baseline.
+
+    The rate of each period (line and markers), the baseline center line, and the
+    per-period control limits (steps; wider for periods with fewer calls). The
+    baseline periods are shaded; periods outside the limits are marked.
+
+    Args:
+        calls: the `calls` frame (filter it to one agent to chart that agent).
+        freq, outcome, baseline, sigma: as in `compare.p_chart`.
+        ax: Axes to draw on.
+        **kwargs: passed to `Axes.plot` for the rate line.
+    """
+    from . import compare
+
+    ax = _axes(ax)
+    period = "day" if freq in ("D", "day") else "week"
+    name = _OUTCOME_TITLES.get(str(outcome), str(getattr(outcome, "name", outcome)))
+    title = f"Control chart (p-chart) of the {name} per {period}"
+    if calls.empty or calls["created_at"].notna().sum() == 0:
+        return _no_calls(ax, title)
+    table = compare.p_chart(calls, freq, outcome=outcome, baseline=baseline, sigma=sigma)
+    starts = table["period_start"].dt.tz_localize(None)
+    days = 1 if period == "day" else 7
+    centres = starts + pd.Timedelta(days=days / 2)
+    rate = table["rate"].to_numpy("float64", na_value=np.nan)
+    lcl = table["lcl"].to_numpy("float64", na_value=np.nan)
+    ucl = table["ucl"].to_numpy("float64", na_value=np.nan)
+    center = table["center"].to_numpy("float64", na_value=np.nan)
+    in_base = table["in_baseline"].fillna(False).to_numpy(bool)
+    width = pd.Timedelta(days=days)
+    for start, shaded in zip(starts, in_base):
+        if shaded:
+            ax.axvspan(start, start + width, color=CONTROL_COLORS["baseline"], linewidth=0)
+    edges = list(starts) + [starts.iloc[-1] + width]
+    ax.stairs(ucl, edges, color=CONTROL_COLORS["limits"], linestyle="--",
+              label=f"control limits (±{sigma:g} SE)", baseline=None)
+    ax.stairs(lcl, edges, color=CONTROL_COLORS["limits"], linestyle="--", baseline=None)
+    ax.stairs(center, edges, color=CONTROL_COLORS["limits"], linewidth=1, baseline=None,
+              label=f"center {center[0]:.1%}" if not np.isnan(center[0]) else "center")
+    kwargs.setdefault("color", CONTROL_COLORS["rate"])
+    kwargs.setdefault("marker", "o")
+    ax.plot(centres, rate, label=name, **kwargs)
+    out = table["out_of_limits"].fillna(False).to_numpy(bool)
+    if out.any():
+        ax.scatter(centres[out], rate[out], s=120, facecolors="none", linewidths=2,
+                   edgecolors=CONTROL_COLORS["signal"], zorder=3, label="outside the limits")
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel(f"{name} (of known outcomes)")
+    ax.set_xlabel(f"{'day' if period == 'day' else 'week starting'} (UTC); shaded: baseline")
+    step = max(1, len(starts) // 12)
+    ax.set_xticks(starts[::step], [f"{day:%Y-%m-%d}" for day in starts[::step]])
+    ax.legend(loc="upper left", fontsize="small")
+    ax.set_title(title)
+    ax.figure.autofmt_xdate()
+    return ax
+
+
 #: Every chart of the report, by file stem.
 CHARTS = {
     "goal_rate_by_agent": plot_goal_rate,

@@ -54,6 +54,8 @@ def test_write_report_files_and_page(export, tmp_path):
     figures = re.findall(r'<figure id="([^"]+)"><img', page)
     assert len(images) == len(figures)
     assert list(plots.CHARTS) == figures[:len(plots.CHARTS)]  # registered sections add more
+    # every chart written is embedded: the core ones and those of registered sections
+    assert len(images) == sum(str(p).startswith("charts/") for p in report.files)
     assert all(base64.b64decode(data).startswith(PNG_MAGIC) for data in images)
     assert "http://" not in page and "<script" not in page  # readable offline
     assert "3 of 5 known" not in page and "2 of 4 known" in page  # maybe is unknown
