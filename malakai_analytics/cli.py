@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from . import __version__
@@ -155,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (replaces the closed pipe)
+        return 141
     except Exception as error:  # a bug: still one line, the traceback only on request
         if args.verbose:
             raise
@@ -212,6 +216,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     since = _timestamp("--since", args.since)
     until = _timestamp("--until", args.until)
+    labels = None
     if args.db or args.fetch_ids:
         if args.sources:
             raise MalakaiError("give files, --db or --workflow-id, not several")
@@ -238,17 +243,17 @@ def run_report(args: argparse.Namespace) -> int:
         logs = load_logs(list(sources))
         what = ", ".join(str(s) for s in sources)
     else:
-        from .sample import sample_path
+        from .sample import sample_names, sample_path
 
         sources = [sample_path()]
         logs = load_logs(sources)
         what = "the bundled sample export (synthetic test calls)"
+        labels = sample_names()
     loaded = len(logs.calls)
     logs = logs.filter(since=since, until=until, agents=args.agent, workflows=args.workflow)
     note = f"Source: {what}"
     if len(logs.calls) != loaded:
         note += f" ({len(logs.calls)} of {loaded} calls after filters)"
-    labels = None
     if args.names:
         from .labels import read_labels
 

@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
 from . import metrics
+from .labels import label_for
 from .schema import SENTIMENTS
 
 #: Sentiment label -> colour, in every chart.
@@ -32,6 +33,11 @@ def _axes(ax: Axes | None) -> Axes:
     return plt.gca() if ax is None else ax
 
 
+def _name(column: str) -> str:
+    """A column as words for a title: agent_id -> agent, goal_achieved -> goal achieved."""
+    return column.removesuffix("_id").replace("_", " ")
+
+
 def _no_calls(ax: Axes, title: str | None = None) -> Axes:
     ax.text(0.5, 0.5, "No calls", ha="center", va="center", transform=ax.transAxes,
             fontsize="large", color="#555555")
@@ -42,14 +48,8 @@ def _no_calls(ax: Axes, title: str | None = None) -> Axes:
     return ax
 
 
-def group_label(value, labels: Mapping | None = None) -> str:
-    """Readable name of a group value: the mapping's name, else a shortened id."""
-    if pd.isna(value):
-        return "(missing)"
-    if labels and value in labels:
-        return str(labels[value])
-    text = str(value)
-    return text[:8] + "…" if len(text) > 12 and text.count("-") >= 4 else text
+#: Readable name of a group value: the mapping's name, else a shortened id.
+group_label = label_for
 
 
 def plot_goal_rate(
@@ -75,7 +75,7 @@ def plot_goal_rate(
         **kwargs: passed to `Axes.bar`.
     """
     ax = _axes(ax)
-    title = f"Goal rate by {by.replace('_', ' ')} ({confidence:.0%} Wilson interval)"
+    title = f"Goal rate by {_name(by)} ({confidence:.0%} Wilson interval)"
     if calls.empty:
         return _no_calls(ax, title)
     table = metrics.goal_rate(calls, by=by, confidence=confidence)
@@ -95,7 +95,7 @@ def plot_goal_rate(
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel("goal rate (achieved / known outcome)")
-    ax.set_xlabel(by.replace("_", " "))
+    ax.set_xlabel(_name(by))
     ax.set_title(title)
     return ax
 
@@ -118,7 +118,7 @@ def plot_sentiment_shares(
         **kwargs: passed to `Axes.barh`.
     """
     ax = _axes(ax)
-    title = f"Sentiment by {by.replace('_', ' ')} (share of labelled calls)"
+    title = f"Sentiment by {_name(by)} (share of labelled calls)"
     if calls.empty:
         return _no_calls(ax, title)
     table = metrics.sentiment_shares(calls, by=by)
@@ -172,7 +172,7 @@ def plot_duration_distribution(
         **kwargs: passed to `Axes.hist`.
     """
     ax = _axes(ax)
-    title = "Call duration" + (f" by {by.replace('_', ' ')}" if by else "")
+    title = "Call duration" + (f" by {_name(by)}" if by else "")
     durations = calls["duration_s"].astype("float64") if not calls.empty else None
     if calls.empty or durations.notna().sum() == 0:
         return _no_calls(ax, title)

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from . import metrics, plots
 from .errors import MalakaiError
+from .labels import apply_labels
 from .loader import CallLogs
 
 logger = logging.getLogger(__name__)
@@ -97,9 +98,10 @@ class Report:
         return self.folder / "index.html"
 
 
-def metric_tables(calls: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Every metric table of the report, by file stem."""
-    return {
+def metric_tables(calls: pd.DataFrame, labels: Mapping | None = None) -> dict[str, pd.DataFrame]:
+    """Every metric table of the report, by file stem; with `labels`, tables grouped by
+    agent or workflow gain a name column before the id (see `labels.apply_labels`)."""
+    tables = {
         "kpis": metrics.kpis(calls),
         "goal_rate_by_agent": metrics.goal_rate(calls, by="agent_id"),
         "goal_rate_by_workflow": metrics.goal_rate(calls, by="workflow_id"),
@@ -110,6 +112,9 @@ def metric_tables(calls: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "volume_weekly": metrics.volume(calls, freq="W"),
         "volume_daily": metrics.volume(calls, freq="D"),
     }
+    if labels:
+        tables = {name: apply_labels(table, labels) for name, table in tables.items()}
+    return tables
 
 
 def render_chart(name: str, calls: pd.DataFrame, labels: Mapping | None = None) -> Figure:
@@ -172,7 +177,7 @@ def write_report(
                      lambda p, f=figure: f.savefig(p, dpi=110, metadata={"Software": None}))
         charts[name] = path.read_bytes()
 
-    tables = metric_tables(calls)
+    tables = metric_tables(calls, labels)
     for name, table in tables.items():
         write(f"tables/{name}.csv", lambda p, t=table: _to_csv(t, p))
     problem_summary = problems_by_kind(logs.problems)
@@ -233,7 +238,8 @@ def _table_html(frame: pd.DataFrame) -> str:
             shown[column] = shown[column].dt.strftime("%Y-%m-%d")
         elif column in ("agent_id", "workflow_id"):
             shown[column] = shown[column].map(plots.group_label)
-    return shown.to_html(index=False, na_rep="NA", border=0, classes="table", escape=True)
+    table = shown.to_html(index=False, na_rep="NA", border=0, classes="table", escape=True)
+    return f'<div class="wide">{table}</div>'  # wide tables scroll, the page does not
 
 
 _STYLE = """
@@ -245,6 +251,7 @@ table.table th, table.table td { padding: 0.25rem 0.6rem; border-bottom: 1px sol
                                  text-align: right; }
 table.table th { background: #f4f6f7; }
 table.table td:first-child, table.table th:first-child { text-align: left; }
+div.wide { overflow-x: auto; }
 figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; }
 figcaption { color: #444; font-size: 0.9rem; }
 """

@@ -766,6 +766,15 @@ def write_sample(path: str | Path, n_calls: int = _BASE_CALLS, *, seed: int = 7,
     return path
 
 
+def sample_names() -> dict[str, str]:
+    """Display names of the sample's agents and workflows (id -> name), as in
+    data/sample_names.csv; the reference example's placeholder id is "Vendor example"."""
+    names = {agent.id: agent.persona for agent in AGENTS.values()}
+    names |= {workflow_id: key.capitalize() for key, workflow_id in WORKFLOWS.items()}
+    names[EXAMPLE_LOG["agent_id"]] = "Vendor example"
+    return names
+
+
 def sample_path() -> Path:
     """Path of the bundled sample export.
 

@@ -63,6 +63,7 @@ def build(name: str, timeout: int = 600) -> Path:
     runner.preprocess(notebook, {"metadata": {"path": str(HERE)}})
     for index, cell in enumerate(notebook.cells):  # stable ids keep diffs small
         cell["id"] = f"{name[:20]}-{index:02d}"
+        cell.get("metadata", {}).pop("execution", None)  # run times change every build
         for output in cell.get("outputs", []):
             if output.get("name") == "stderr":
                 raise RuntimeError(f"{name} cell {index} wrote to stderr: {output['text']!r}")

@@ -661,3 +661,7 @@ def test_readme_lists_the_comparison_functions():
                  "plot_p_chart"):
         assert f"`{name}" in section, name
     assert "report --names FILE.csv" in section
+
+
+def test_sample_names_function_matches_the_file():
+    assert sample.sample_names() == read_labels(ROOT / "data" / "sample_names.csv")
