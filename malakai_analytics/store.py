@@ -108,6 +108,7 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False):
     except duckdb.Error as error:
         raise StoreError(f"{path}: not a DuckDB store ({error})") from None
     try:
+        con.execute("SET enable_progress_bar = false")  # the library never prints
         _check_schema(con, path, read_only)
         yield con
     finally:
@@ -389,17 +390,29 @@ def load_store(db: str | os.PathLike | None = None, *, since: Any = None, until:
     with connect(db, read_only=True) as con:
         con.execute(f"CREATE TEMP TABLE chosen AS SELECT call_id, seq FROM calls {condition}",
                     params)
-        calls = con.execute(f"SELECT {columns} FROM calls c JOIN chosen USING (call_id) "
-                            "ORDER BY c.seq").df()
-        turns = con.execute("SELECT t.* EXCLUDE (seq) FROM turns t JOIN chosen USING (call_id) "
-                            "ORDER BY t.seq, t.turn").df()
+        calls = _frame(con, f"SELECT {columns} FROM calls c JOIN chosen USING (call_id) "
+                            "ORDER BY c.seq")
+        turns = _frame(con, "SELECT t.* EXCLUDE (seq) FROM turns t JOIN chosen USING (call_id) "
+                            "ORDER BY t.seq, t.turn")
         orphans = "OR p.call_id IS NULL" if not where else ""
-        problems = con.execute(
-            "SELECT p.call_id, p.field, p.problem, p.value FROM problems p "
+        problems = _frame(
+            con, "SELECT p.call_id, p.field, p.problem, p.value FROM problems p "
             f"WHERE p.call_id IN (SELECT call_id FROM chosen) {orphans} "
-            "ORDER BY p.ingest_id, p.pos").df()
+            "ORDER BY p.ingest_id, p.pos")
     return CallLogs(schema.conform(calls, "calls"), schema.conform(turns, "turns"),
                     schema.conform(problems, "problems"))
+
+
+_ARROW_TO_PANDAS = {pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype(),
+                    pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(),
+                    pa.float64(): pd.Float64Dtype()}
+
+
+def _frame(con, query: str) -> pd.DataFrame:
+    """A query's result through Arrow straight into the nullable dtypes of `schema`
+    (4x faster than DuckDB's `.df()` followed by conversions, on 1 M turns)."""
+    table = con.sql(query).to_arrow_table()
+    return table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
 
 
 def _utc(value: Any) -> pd.Timestamp:
