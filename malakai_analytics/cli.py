@@ -183,18 +183,21 @@ def add_report_command(commands) -> None:
     report.add_argument("--since", metavar="DATE", help="keep calls created at or after DATE (UTC)")
     report.add_argument("--until", metavar="DATE", help="keep calls created before DATE (UTC)")
     report.add_argument("--agent", action="append", metavar="AGENT_ID",
-                        help="keep this agent's calls (repeatable)")
+                        help="filter: keep this agent's calls (repeatable)")
     report.add_argument("--workflow", action="append", metavar="WORKFLOW_ID",
-                        help="keep this workflow's calls (repeatable)")
+                        help="filter: keep this workflow's calls (repeatable); to fetch a "
+                             "workflow from the API use --workflow-id")
     report.add_argument("--title", default="Malakai workflow report", help="page heading")
     report.add_argument("--db", metavar="PATH",
                         help="report on the local store instead of files (see `ingest`)")
     report.add_argument("--workflow-id", action="append", metavar="WORKFLOW_ID",
                         dest="fetch_ids", type=_workflow_id,
-                        help="fetch this workflow from the API first (repeatable; needs "
-                             "MALAKAI_API_KEY and MALAKAI_ACCESS_TOKEN)")
+                        help="source: fetch this workflow from the API instead of reading "
+                             "files (repeatable; needs MALAKAI_API_KEY and "
+                             "MALAKAI_ACCESS_TOKEN)")
     report.add_argument("--names", metavar="FILE.csv",
-                        help="CSV of id,name: display names of agents and workflows")
+                        help="CSV of id,name: display names of agents and workflows in "
+                             "charts and tables (the bundled sample is named without it)")
     report.set_defaults(run=run_report)
 
 
@@ -254,6 +257,9 @@ def run_report(args: argparse.Namespace) -> int:
     note = f"Source: {what}"
     if len(logs.calls) != loaded:
         note += f" ({len(logs.calls)} of {loaded} calls after filters)"
+    if loaded and logs.calls.empty:
+        print(f"{PROG}: warning: no call of the {loaded} loaded matches the filters; "
+              "the report is empty", file=sys.stderr)
     if args.names:
         from .labels import read_labels
 
@@ -264,7 +270,8 @@ def run_report(args: argparse.Namespace) -> int:
     for metric, value in report.kpis.itertuples(index=False):
         print(f"  {metric:<26} {value}")
     print(f"Wrote {len(report.files)} files to {report.folder}/:")
-    for path in report.files:
+    folders = {"index.html": 0, "charts": 1, "tables": 2, "data": 3}
+    for path in sorted(report.files, key=lambda p: folders.get(p.parts[0], 9)):
         print(f"  {path}")
     print(f"Open {report.index} in a browser.")
     return 0
@@ -274,10 +281,11 @@ def run_report(args: argparse.Namespace) -> int:
 
 def add_store_commands(commands) -> None:
     db_help = "store file (default: $MALAKAI_DB, else ./malakai.duckdb)"
-    ingest = commands.add_parser("ingest", help="add logs exports to the local store",
-                                 description="Add logs exports (any file `report` reads) "
+    ingest = commands.add_parser("ingest", help="add exported logs files to the local store",
+                                 description="Add exported logs files (any file `report` reads) "
                                  "to the local DuckDB store; newer copies of a call win.")
-    ingest.add_argument("files", nargs="+", metavar="FILE")
+    ingest.add_argument("files", nargs="+", metavar="FILE",
+                        help="logs export: .json or .jsonl, as `report` reads")
     ingest.add_argument("--db", metavar="PATH", help=db_help)
     ingest.set_defaults(run=run_ingest)
 
@@ -285,17 +293,20 @@ def add_store_commands(commands) -> None:
                                description="Fetch each workflow's logs from the Malakai API "
                                "and ingest them into the local store (credentials from "
                                "MALAKAI_API_KEY and MALAKAI_ACCESS_TOKEN).")
-    sync.add_argument("workflow_ids", nargs="+", metavar="WORKFLOW_ID", type=_workflow_id)
+    sync.add_argument("workflow_ids", nargs="+", metavar="WORKFLOW_ID", type=_workflow_id,
+                      help="workflow whose logs to fetch and store")
     sync.add_argument("--db", metavar="PATH", help=db_help)
     sync.add_argument("--base-url", default=None, metavar="URL",
-                      help="API root (default: $MALAKAI_BASE_URL, else the public API)")
+                      help="API root (default: $MALAKAI_BASE_URL, else "
+                           "https://api.getmalakai.com)")
     sync.set_defaults(run=run_sync)
 
     export = commands.add_parser("export", help="write the store as Parquet or CSV",
                                  description="Write calls and turns from the store, "
                                  "partitioned by call month, plus a data dictionary.")
-    export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
-    export.add_argument("--out", required=True, metavar="DIR")
+    export.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                        help="file format (default: %(default)s)")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder to write (required)")
     export.add_argument("--db", metavar="PATH", help=db_help)
     export.set_defaults(run=run_export)
 
@@ -330,5 +341,7 @@ def run_export(args: argparse.Namespace) -> int:
     from .store import export
 
     files = export(args.out, args.db, fmt=args.format)
-    print(f"exported {len(files)} {args.format} file(s) to {args.out}/")
+    data = [f for f in files if f.suffix == f".{args.format}" and f.name != "data_dictionary.csv"]
+    print(f"exported {len(data)} {args.format} file(s) (calls and turns by month) and "
+          f"data_dictionary.csv to {args.out}/")
     return 0

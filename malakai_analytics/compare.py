@@ -702,9 +702,12 @@ def comparison_section(logs, labels: Mapping | None = None):
         title="Comparing agents",
         intro=intro,
         charts={"goal_rate_differences": figure},
-        tables={"goal_rate_comparison": readable_comparison(goal),
-                "negative_sentiment_comparison": readable_comparison(negative),
-                "duration_comparison": readable_comparison(durations)},
+        tables={"goal_rate_comparison": goal,
+                "negative_sentiment_comparison": negative,
+                "duration_comparison": durations},
+        display={"goal_rate_comparison": readable_comparison(goal),
+                 "negative_sentiment_comparison": readable_comparison(negative),
+                 "duration_comparison": readable_comparison(durations)},
         captions={"goal_rate_differences": "Difference between each agent's goal rate "
                   "and the rate of all other calls, in percentage points, with its 95% "
                   "Newcombe interval. Filled markers: significant after Holm's "

@@ -56,8 +56,11 @@ class Section:
         title: heading on the summary page.
         intro: a paragraph of plain text under the heading (escaped when written).
         charts: file stem -> Figure; written to charts/<stem>.png and embedded.
-        tables: file stem -> DataFrame; written to tables/<stem>.csv and shown.
+        tables: file stem -> DataFrame; written to tables/<stem>.csv (numbers as
+            numbers) and shown.
         captions: file stem -> caption of a chart.
+        display: file stem -> a formatted version of that table for the page (e.g.
+            percent and p-value text); the CSV keeps the plain one.
     """
 
     title: str
@@ -65,6 +68,7 @@ class Section:
     charts: dict[str, Figure] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     captions: dict[str, str] = field(default_factory=dict)
+    display: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 #: Functions `(logs, labels) -> Section | None` adding sections after the core report.
@@ -228,6 +232,10 @@ def _to_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def _table_html(frame: pd.DataFrame) -> str:
     shown = frame.copy()
+    # With a name column (apply_labels), the shortened id beside it only takes room.
+    for name, column in (("agent", "agent_id"), ("workflow", "workflow_id")):
+        if name in shown.columns and column in shown.columns:
+            shown = shown.drop(columns=column)
     for column in shown.columns:
         dtype = shown[column].dtype
         if column in ("rate", "ci_low", "ci_high", "share"):
@@ -238,19 +246,30 @@ def _table_html(frame: pd.DataFrame) -> str:
             shown[column] = shown[column].dt.strftime("%Y-%m-%d")
         elif column in ("agent_id", "workflow_id"):
             shown[column] = shown[column].map(plots.group_label)
-    table = shown.to_html(index=False, na_rep="NA", border=0, classes="table", escape=True)
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) or c in ("rate", "ci_low", "ci_high",
+               "share") for c in shown.columns]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    rows = []
+    for values in shown.itertuples(index=False):  # a few dozen rows: a loop is clearest
+        cells = "".join(
+            f'<td{" class=num" if is_number else ""}>'
+            f"{'NA' if pd.isna(value) else html.escape(str(value))}</td>"
+            for value, is_number in zip(values, numeric))
+        rows.append(f"<tr>{cells}</tr>")
+    table = (f'<table class="table"><thead><tr>{head}</tr></thead>'
+             f"<tbody>{''.join(rows)}</tbody></table>")
     return f'<div class="wide">{table}</div>'  # wide tables scroll, the page does not
 
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1000px;
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px;
        color: #222; line-height: 1.45; padding: 0 1rem; }
 h1 { margin-bottom: 0.2rem; } .note { color: #555; }
 table.table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
 table.table th, table.table td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #ddd;
-                                 text-align: right; }
+                                 text-align: left; vertical-align: top; }
 table.table th { background: #f4f6f7; }
-table.table td:first-child, table.table th:first-child { text-align: left; }
+table.table td.num { text-align: right; font-variant-numeric: tabular-nums; }
 div.wide { overflow-x: auto; }
 figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; }
 figcaption { color: #444; font-size: 0.9rem; }
@@ -271,7 +290,9 @@ def _section_html(section: Section, charts: dict[str, bytes]) -> list[str]:
     for name, png in charts.items():
         parts.append(_figure_html(name, png, section.captions.get(name, "")))
     for name, table in section.tables.items():
-        parts += [f"<h3>{html.escape(name.replace('_', ' '))}</h3>", _table_html(table)]
+        heading = name.replace("_", " ").capitalize()
+        parts += [f"<h3>{html.escape(heading)}</h3>",
+                  _table_html(section.display.get(name, table))]
     return parts
 
 
@@ -299,8 +320,9 @@ def _page(title, source_note, tables, charts, problem_summary, logs, sections=()
         "<h2>Duration by agent (seconds)</h2>", _table_html(tables["duration_by_agent"]),
         "<h2>Data quality</h2>",
         f'<p class="note">{len(logs.calls)} calls, {len(logs.turns)} turns, '
-        f"{len(logs.problems)} values that could not be read (each is NA in its column and "
-        "a row of <code>data/problems.csv</code> with the raw value).</p>",
+        f"{len(logs.problems)} problem rows: values that could not be read (each is NA in "
+        "its column) and older copies of a call id that were dropped, each a row of "
+        "<code>data/problems.csv</code> with the raw value.</p>",
     ]
     if not problem_summary.empty:
         parts.append(_table_html(problem_summary))

@@ -622,12 +622,13 @@ def test_report_has_the_comparison_section(tmp_path):
     page = report.index.read_text(encoding="utf-8")
     assert "<h2>Comparing agents</h2>" in page and 'id="goal_rate_differences"' in page
     assert "(goal rate: Ava, B)" in page
-    table = pd.read_csv(report.folder / "tables/goal_rate_comparison.csv")
+    table = pd.read_csv(report.folder / "tables/goal_rate_comparison.csv")  # plain numbers
     assert table["agent"].tolist() == ["Ava", "B"]
-    assert table["significant"].tolist() == ["*", "*"]
+    assert table["significant"].tolist() == [True, True]
     # 30/30 against 15/30: 50 points; smallest expected count 7.5, so the z test
-    assert table["difference (pp)"].tolist() == pytest.approx([50.0, -50.0])
+    assert table["diff"].tolist() == pytest.approx([0.5, -0.5])
     assert table["test"].tolist() == ["z", "z"]
+    assert "<th>difference (pp)</th>" in page and "<td class=num>50.0</td>" in page
 
 
 def test_no_comparison_section_for_one_agent():
@@ -647,7 +648,7 @@ def test_cli_report_names(tmp_path, capsys):
     assert capsys.readouterr().err == ""
     table = pd.read_csv(out / "tables/goal_rate_comparison.csv")
     assert table["agent"].tolist() == ["Ava", "Ben"]
-    assert table["small sample"].tolist() == ["yes", "yes"]
+    assert table["small_sample"].tolist() == [True, True]
     assert main(["report", str(export), "--out", str(out), "--names",
                  str(tmp_path / "none.csv")]) == 1
     assert "none.csv: no such file" in capsys.readouterr().err

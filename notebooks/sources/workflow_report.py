@@ -4,8 +4,11 @@
 # This notebook walks through a Malakai workflow-logs export the way an analyst would:
 # load it into tidy tables, read the headline numbers, then look at goal rate,
 # sentiment, call length and the trend over time. It reads the bundled sample export
-# (`../data/sample_workflow_logs.json`: 3 agents, 2 workflows, 8 weeks of scripted test
-# calls); point `load_logs` at your own export to do the same with real data.
+# (`../data/sample_workflow_logs.json`: 8 weeks of synthetic test calls of three agents,
+# Ava, Ben and Cleo, on two workflows, plus the API reference's own example record,
+# whose ids are redacted placeholders: it shows up as a fourth "agent", *Vendor
+# example*, with a single call). Point `load_logs` at your own export to do the same
+# with real data.
 #
 # Every rate below comes with its denominator and an interval, because a goal rate of
 # 60% means little on 12 calls and a lot on 1,200.
@@ -20,17 +23,19 @@ pd.set_option("display.width", 120)
 pd.set_option("display.max_columns", 12)
 
 logs = ma.load_logs("../data/sample_workflow_logs.json")
+names = ma.read_labels("../data/sample_names.csv")  # a CSV of id,name
 logs
 
 # %% [markdown]
 # `load_logs` returns three tables. `calls` has one row per call, `turns` one row per
 # message of each conversation, and `problems` one row per value that could not be read
-# (it is NA in its column; the raw value is kept here, so nothing is lost).
+# (it is NA in its column; the raw value is kept here, so nothing is lost). Ids are
+# long; `apply_labels` adds a readable `agent` column from the names file.
 
 # %%
 calls = logs.calls
-calls[["call_id", "agent_id", "created_at", "sentiment", "goal_achieved", "duration_s",
-       "n_turns"]].head()
+ma.apply_labels(calls, names)[["call_id", "agent", "created_at", "sentiment",
+                               "goal_achieved", "duration_s", "n_turns"]].head()
 
 # %% [markdown]
 # ## Key numbers
@@ -51,7 +56,7 @@ ma.kpis(calls)
 # narrow the intervals.
 
 # %%
-ma.goal_rate(calls, by="agent_id")
+ma.apply_labels(ma.goal_rate(calls, by="agent_id"), names)
 
 # %% [markdown]
 # Charts take the `calls` frame and an `ax` and return the Axes, like seaborn. (Plot
@@ -59,13 +64,14 @@ ma.goal_rate(calls, by="agent_id")
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
-ax = ma.plot_goal_rate(calls, by="agent_id", ax=ax);
+ax = ma.plot_goal_rate(calls, by="agent_id", labels=names, ax=ax);
 
 # %% [markdown]
-# The same table works for any grouping, for example by workflow.
+# The same table works for any grouping, for example by workflow. The Vendor example's
+# single call shows how the interval reads on one call: 0 of 1 is anything from 0% to 79%.
 
 # %%
-ma.goal_rate(calls, by="workflow_id")
+ma.apply_labels(ma.goal_rate(calls, by="workflow_id"), names)
 
 # %% [markdown]
 # ## Sentiment
@@ -74,11 +80,11 @@ ma.goal_rate(calls, by="workflow_id")
 # that carry a label; every label appears for every agent, with 0 where none has it.
 
 # %%
-ma.sentiment_shares(calls, by="agent_id")
+ma.apply_labels(ma.sentiment_shares(calls, by="agent_id"), names)
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4))
-ax = ma.plot_sentiment_shares(calls, by="agent_id", ax=ax);
+ax = ma.plot_sentiment_shares(calls, by="agent_id", labels=names, ax=ax);
 
 # %% [markdown]
 # Does the sentiment label go with the goal outcome? Each bar is one label, split by
@@ -117,11 +123,13 @@ fig, ax = plt.subplots(figsize=(9, 4))
 ax = ma.plot_volume(calls, freq="W", ax=ax);
 
 # %% [markdown]
-# Per agent, the weekly goal rate shows which agent moves.
+# Per agent, the weekly goal rate shows which agent moves: Cleo climbs over the eight
+# weeks. Weekly rates on 20-40 calls are noisy; `notebooks/agent_comparison.ipynb` tests
+# whether the change is more than noise.
 
 # %%
-by_agent = ma.volume(calls, freq="W", by="agent_id")
-by_agent.pivot(index="period_start", columns="agent_id", values="rate").round(3)
+by_agent = ma.apply_labels(ma.volume(calls, freq="W", by="agent_id"), names)
+by_agent.pivot(index="period_start", columns="agent", values="rate").round(3)
 
 # %% [markdown]
 # ## Data quality
