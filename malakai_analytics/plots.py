@@ -63,8 +63,8 @@ def plot_goal_rate(
 ) -> Axes:
     """Goal rate per group as bars with Wilson-interval error bars.
 
-    Each bar is annotated with achieved/known, so a high rate on few calls reads as
-    such. Groups with no known outcome show no bar.
+    Each group's name is followed by achieved/known, so a high rate on few calls
+    reads as such. Groups with no known outcome show no bar.
 
     Args:
         calls: the `calls` frame.
@@ -84,14 +84,12 @@ def plot_goal_rate(
     high = table["ci_high"].to_numpy("float64", na_value=np.nan)
     x = np.arange(len(table))
     kwargs.setdefault("color", GOAL_COLORS["achieved"])
-    bars = ax.bar(x, np.nan_to_num(rate), yerr=[np.nan_to_num(rate - low),
+    ax.bar(x, np.nan_to_num(rate), yerr=[np.nan_to_num(rate - low),
                                                  np.nan_to_num(high - rate)],
                   capsize=4, ecolor="#333333", label="goal achieved", **kwargs)
-    for bar, achieved, known in zip(bars, table["achieved"], table["known"]):
-        ax.annotate(f"{achieved}/{known}", (bar.get_x() + bar.get_width() / 2, 0.02),
-                    ha="center", va="bottom", fontsize="small", color="white"
-                    if bar.get_height() > 0.1 else "#333333")
-    ax.set_xticks(x, [group_label(v, labels) for v in table[by]])
+    # The denominators go under the names: a high rate on few calls reads as such.
+    ax.set_xticks(x, [f"{group_label(v, labels)}\n{a}/{k}" for v, a, k
+                      in zip(table[by], table["achieved"], table["known"])])
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel("goal rate (achieved / known outcome)")

@@ -34,7 +34,7 @@ DEFAULT_SIZE = (7.5, 4.5)
 CHART_CAPTIONS = {
     "goal_rate_by_agent": "Share of calls with a known outcome that reached the goal, per "
     "agent. Error bars are 95% Wilson intervals: where two bars' intervals overlap a lot, "
-    "the data do not show which agent is better. Labels give achieved/known.",
+    "the data do not show which agent is better. Each name is followed by achieved/known.",
     "sentiment_by_agent": "Share of each platform sentiment label among labelled calls, per "
     "agent; n is the number of labelled calls.",
     "duration_distribution": "How long calls last, split by goal outcome.",

@@ -54,8 +54,7 @@ def test_goal_rate_bars_and_intervals(calls):
     bars = bar_patches(ax)
     assert [round(b.get_height(), 6) for b in bars] == [round(2 / 3, 6), 0.0]
     assert all(same_colour(b.get_facecolor(), plots.GOAL_COLORS["achieved"]) for b in bars)
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["A", "B"]
-    assert [t.get_text() for t in ax.texts] == ["2/3", "0/1"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["A\n2/3", "B\n0/1"]
     assert "goal rate" in ax.get_ylabel()
     # The error bar of A spans its Wilson interval.
     segments = ax.collections[0].get_segments()
@@ -65,7 +64,7 @@ def test_goal_rate_bars_and_intervals(calls):
 
 def test_goal_rate_uses_name_mapping(calls):
     ax = plots.plot_goal_rate(calls, labels={"A": "Booking bot"}, ax=new_axes())
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["Booking bot", "B"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Booking bot\n2/3", "B\n0/1"]
 
 
 def test_sentiment_shares_stack_to_one(calls):
