@@ -64,8 +64,8 @@ from .conversation import (
     show_call,
 )
 from .plots import COMPARISON_COLORS, plot_p_chart, plot_rate_comparison
-from .report import register_section, write_report
-from .stats import holm_adjust, newcombe_interval, wilson_interval
+from .report import register_section
+from .stats import holm_adjust, newcombe_interval
 
 # The sections `write_report` (and so `malakai-analytics report`) adds after its core.
 register_section(comparison_section)

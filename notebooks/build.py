@@ -14,6 +14,7 @@ on any cell error. Outputs must be deterministic: no times, ports or random ids.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -52,21 +53,31 @@ def read_cells(source: Path) -> list:
     return cells
 
 
-def build(name: str, timeout: int = 600) -> Path:
-    """Build notebooks/<name>.ipynb from sources/<name>.py and execute it in place."""
+def build(name: str, timeout: int = 600, *, sources: Path = SOURCES,
+          environment=contextlib.nullcontext) -> Path:
+    """Build notebooks/<name>.ipynb from <sources>/<name>.py and execute it in place.
+
+    Args:
+        name: the notebook's name, without .ipynb.
+        timeout: seconds a cell may run.
+        sources: folder of the percent-format source.
+        environment: a context manager factory wrapped around the execution (the
+            fetch notebook's harness sets the fake API's variables with it).
+    """
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = read_cells(SOURCES / f"{name}.py")
+    notebook.cells = read_cells(sources / f"{name}.py")
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}
     notebook.metadata["language_info"] = {"name": "python"}
-    runner = ExecutePreprocessor(timeout=timeout, kernel_name="python3")
-    runner.preprocess(notebook, {"metadata": {"path": str(HERE)}})
+    # No timing metadata: it changes on every build.
+    runner = ExecutePreprocessor(timeout=timeout, kernel_name="python3", record_timing=False)
+    with environment():
+        runner.preprocess(notebook, {"metadata": {"path": str(HERE)}})
     for index, cell in enumerate(notebook.cells):  # stable ids keep diffs small
         cell["id"] = f"{name[:20]}-{index:02d}"
-        cell.get("metadata", {}).pop("execution", None)  # run times change every build
         for output in cell.get("outputs", []):
-            if output.get("name") == "stderr":
-                raise RuntimeError(f"{name} cell {index} wrote to stderr: {output['text']!r}")
+            if output.get("name") == "stderr" or output.get("output_type") == "error":
+                raise RuntimeError(f"{name} cell {index} failed or wrote to stderr: {output}")
     target = HERE / f"{name}.ipynb"
     nbformat.write(notebook, target)
     return target

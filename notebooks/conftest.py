@@ -97,50 +97,15 @@ def pytest_sessionfinish(session, exitstatus):
 
 def _execute() -> Path:
     """Build fetch_from_api.ipynb from its percent-format source and execute it."""
-    import nbformat
-    from nbconvert.preprocessors import ExecutePreprocessor
+    from notebooks.build import build
 
-    name = NOTEBOOK.removesuffix(".ipynb")
-    cells, kind, lines = [], None, []
-
-    def flush():
-        text = "\n".join(lines).strip("\n")
-        if kind == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(text))
-        elif kind == "code" and text:
-            cells.append(nbformat.v4.new_code_cell(text))
-
-    source = HERE / "fake_api_sources" / f"{name}.py"
-    for line in source.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# %%"):
-            flush()
-            kind, lines = ("markdown" if "[markdown]" in line else "code"), []
-        elif kind == "markdown":
-            lines.append(line[2:] if line.startswith("# ") else line.lstrip("#"))
-        elif kind == "code":
-            lines.append(line)
-    flush()
-
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = cells
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    notebook.metadata["language_info"] = {"name": "python"}
     server = _start_server()
     try:
-        with fake_api_environment(server):
-            runner = ExecutePreprocessor(timeout=120, kernel_name="python3", record_timing=False)
-            runner.preprocess(notebook, {"metadata": {"path": str(HERE)}})
+        return build(NOTEBOOK.removesuffix(".ipynb"), timeout=120,
+                     sources=HERE / "fake_api_sources",
+                     environment=lambda: fake_api_environment(server))
     finally:
         server.stop()
-    for index, cell in enumerate(notebook.cells):
-        cell["id"] = f"{name[:20]}-{index:02d}"
-        for output in cell.get("outputs", []):
-            if output.get("name") == "stderr" or output.get("output_type") == "error":
-                raise RuntimeError(f"{name} cell {index} failed or wrote to stderr: {output}")
-    target = HERE / NOTEBOOK
-    nbformat.write(notebook, target)
-    return target
 
 
 if __name__ == "__main__":

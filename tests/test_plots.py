@@ -9,7 +9,6 @@ from pathlib import Path
 
 import matplotlib.colors as mcolors
 import numpy as np
-import pandas as pd
 import pytest
 from conftest import make_log
 from matplotlib.figure import Figure
