@@ -14,10 +14,11 @@ import gc
 import json
 import logging
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,13 @@ import pandas as pd
 
 from . import parsing
 from .errors import SourceError
-from .schema import CALL_SOURCE_FIELDS, KNOWN_ROLES, conform, empty_frame
+from .schema import CALL_SOURCE_FIELDS, CALLS, KNOWN_ROLES, TABLES, conform, empty_frame
 
 try:
     import pyarrow as pa
+    import pyarrow.compute as pc
 except ImportError:  # pandas then stores strings as Python objects
-    pa = None
+    pa = pc = None
 
 logger = logging.getLogger(__name__)
 
@@ -556,10 +558,13 @@ class _Problems:
 #
 # `load_logs` builds exactly the frames `tables_from_records` builds (that function is
 # the reference: slow, obviously correct, and what `fast=False` runs), but:
-# - records are read in chunks of CHUNK_RECORDS; JSON Lines are streamed, so only one
-#   chunk of raw logs is alive at a time;
+# - records are read in chunks of CHUNK_RECORDS. JSON Lines are streamed, so only one
+#   chunk of raw logs is alive at a time; the logs of a .json file are let go chunk by
+#   chunk once read (a parsed document cannot be read in parts);
 # - one pass over a chunk's records fills every column (a tuple per record, transposed);
-# - strings go straight into the string dtype's storage (pyarrow when pandas uses it);
+# - strings go straight into the string dtype's storage (pyarrow when pandas uses it),
+#   with the same kernels pandas runs for `.str.strip() == ""`; nothing built keeps a
+#   reference into the raw logs, so their memory is freed whole;
 # - labels and durations are parsed once per distinct text by the general parsers;
 # - words are counted once per distinct message text;
 # - conversations are decoded by the json module's own scanner (what json.loads runs,
@@ -596,6 +601,8 @@ def _result_row(t: dict) -> tuple:
 
 _EMPTY_RESULT = (None,) * 13
 _PLAIN = frozenset((str, type(None)))
+_ROLE = itemgetter("role")
+_CONTENT = itemgetter("content")
 
 # Problem phases, in the order the reference adds its rows.
 _PHASES = (
@@ -629,7 +636,7 @@ def _arrow_strings() -> bool:
     return pd.StringDtype().storage == "pyarrow"
 
 
-def _string_array(values: list, arrow: bool):
+def _string_array(values, arrow: bool):
     """Raw values as a "string" array, exactly as `.astype("string")` makes them."""
     if arrow and set(map(type, values)) <= _PLAIN:
         return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()),
@@ -637,9 +644,30 @@ def _string_array(values: list, arrow: bool):
     return pd.Series(values, dtype="object").astype("string").array
 
 
-def _text_array(values: list, arrow: bool):
-    """Like `_text_column`: the string array with "" and blanks as NA."""
-    return _text_column(pd.Series(_string_array(values, arrow), copy=False)).array
+def _text_array(values, arrow: bool):
+    """`_text_column` of raw values: the string array with "" and blanks as NA."""
+    array = _string_array(values, arrow)
+    if not isinstance(array, pd.arrays.ArrowStringArray):
+        return _text_column(pd.Series(array, copy=False)).array
+    # What `text.mask(text.str.strip() == "")` runs, without a frame around it.
+    data = array._pa_array
+    blank = pc.equal(pc.utf8_trim_whitespace(data), "")
+    if not pc.any(blank).as_py():
+        return array
+    return pd.arrays.ArrowStringArray(
+        pc.if_else(blank, pa.scalar(None, pa.large_string()), data), dtype=array.dtype)
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a str (so that keeping it does not keep the raw log's memory alive)."""
+    if value.__class__ is str and len(value) > 1:
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+    return value
+
+
+def _text(value: Any) -> str:
+    """`parsing.as_text`, as a fresh copy."""
+    return _fresh(parsing.as_text(value))
 
 
 def _concat(arrays: list):
@@ -665,7 +693,7 @@ class _Distinct:
         self.parsed = None
         self.bad = np.zeros(0, dtype=bool)
 
-    def __call__(self, values: list):
+    def __call__(self, values):
         codes = self.codes
         try:
             index = list(map(codes.__getitem__, values))
@@ -675,7 +703,7 @@ class _Distinct:
                 if value.__class__ is str or value is None:
                     code = codes.get(value)
                     if code is None:
-                        code = codes[value] = len(codes)
+                        code = codes[_fresh(value)] = len(codes)
                         new.append(value)
                 else:
                     code = 0
@@ -710,10 +738,10 @@ class _Builder:
         self.arrow = _arrow_strings()
         self.n = 0
         self.phases: dict[str, list[tuple]] = {phase: [] for phase in _PHASES}
-        self.calls: dict[str, list] = defaultdict(list)
+        self.calls: list[dict[str, Any]] = []  # per chunk: column -> array
         self.turns: list[dict[str, Any]] = []
-        self.created: list = []
-        self.updated: list = []
+        self.role_names: list[list] = []  # per chunk: the distinct roles its codes index
+        self.odd_stamps: dict[tuple[str, int], Any] = {}  # timestamps that are not text
         self.labels = {column: _Distinct(parser) for column, _, _, parser in _LABELS}
         self.scan = json.JSONDecoder().scan_once  # what json.loads runs
 
@@ -744,14 +772,19 @@ class _Builder:
         tops = list(zip(*tops))
         results = list(zip(*results))
 
-        calls = self.calls
+        calls: dict[str, Any] = {"_record": np.arange(offset, offset + m)}
+        self.calls.append(calls)
         for column, values in zip(_TOP_TEXT, tops):
-            calls[column].append(_text_array(values, arrow))
+            calls[column] = _text_array(values, arrow)
         for column, values in zip(_RESULT_TEXT, results):
-            calls[column].append(_text_array(values, arrow))
-        call_ids = calls["call_id"][-1]
-        self.created.extend(tops[8])
-        self.updated.extend(tops[9])
+            calls[column] = _text_array(values, arrow)
+        call_ids = calls["call_id"]
+        for column, values in (("created_at", tops[8]), ("updated_at", tops[9])):
+            calls[column] = _string_array(values, arrow)
+            if not set(map(type, values)) <= _PLAIN:
+                for k, value in enumerate(values):
+                    if value is not None and value.__class__ is not str:
+                        self.odd_stamps[column, offset + k] = value
 
         phases = self.phases
         for k in no_result:
@@ -761,7 +794,7 @@ class _Builder:
             value = r["test_result"]
             phases["test_result"].append(
                 (call_ids[k], "test_result", "missing_field" if value is None else "invalid_field",
-                 "null" if value is None else parsing.as_text(value), offset + k))
+                 "null" if value is None else _text(value), offset + k))
         for field in REQUIRED_TOP:
             rows = phases[f"missing {field}"]
             for k in odd_top:
@@ -781,15 +814,16 @@ class _Builder:
 
         for (column, field, problem, _), values in zip(_LABELS, results[9:12]):
             parsed, bad = self.labels[column](values)
-            calls[column].append(parsed)
+            calls[column] = parsed
             rows = phases[column if column != "duration_s" else "call_duration"]
             for k in np.flatnonzero(bad):
-                rows.append((call_ids[k], field, problem, parsing.as_text(values[k]), offset + k))
+                rows.append((call_ids[k], field, problem, _text(values[k]), offset + k))
 
-        self._add_turns(results[12], readable, call_ids, offset)
+        self._add_turns(results[12], readable, calls, offset)
 
-    def _add_turns(self, conversations, readable, call_ids, offset) -> None:
+    def _add_turns(self, conversations, readable, calls, offset) -> None:
         m = len(conversations)
+        call_ids = calls["call_id"]
         scan = self.scan
         rows = self.phases["conversation"]
         lengths = np.zeros(m, dtype=np.int64)
@@ -811,18 +845,17 @@ class _Builder:
                 if messages is None:
                     readable[k] = False
                     rows.append((call_ids[k], "test_result.conversation", problem,
-                                 parsing.as_text(value), offset + k))
+                                 _text(value), offset + k))
                     continue
             lengths[k] = len(messages)
             if value.__class__ is str:  # plain JSON: dicts, lists, str, numbers
+                before = len(roles)
                 try:
-                    some_roles = [message["role"] for message in messages]
-                    some_contents = [message["content"] for message in messages]
-                except (KeyError, TypeError):
-                    pass
+                    roles += map(_ROLE, messages)
+                    contents += map(_CONTENT, messages)
+                except (KeyError, TypeError):  # not every message has both: one by one
+                    del roles[before:], contents[before:]
                 else:
-                    roles += some_roles
-                    contents += some_contents
                     continue
             for j, message in enumerate(messages):
                 if type(message) is dict:
@@ -832,7 +865,7 @@ class _Builder:
                     roles.append(None)
                     contents.append(None)
                     rows.append((call_ids[k], f"test_result.conversation[{j}]",
-                                 "invalid_turn", parsing.as_text(message), offset + k))
+                                 "invalid_turn", _text(message), offset + k))
 
         local = np.repeat(np.arange(m), lengths)
         turn = np.arange(len(local)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -842,30 +875,31 @@ class _Builder:
                 if content is not None and content.__class__ is not str:
                     rows.append((call_ids[local[i]],
                                  f"test_result.conversation[{turn[i]}].content",
-                                 "unexpected_type", parsing.as_text(content), offset + local[i]))
+                                 "unexpected_type", _text(content), offset + local[i]))
                     contents[i] = None
-        content = _string_array(contents, self.arrow)
         role = _string_array(roles, self.arrow)
+        content = _string_array(contents, self.arrow)
         del roles, contents
         codes, distinct = pd.factorize(content)
-        words = np.array([parsing.count_words_text(text) for text in distinct] + [0],
-                         dtype=np.int64)[codes]  # code -1 (NA): 0 words, as fillna(0)
+        n_words = np.array([parsing.count_words_text(text) for text in distinct] + [0],
+                           dtype=np.int64)[codes]  # code -1 (NA): 0 words, as fillna(0)
+        role_codes, role_names = pd.factorize(role)
         self.turns.append({
             "_record": local + offset,
             "call_id": call_ids.take(local),
             "turn": turn,
-            "role": role,
+            "role": role_codes.astype(np.int32),  # codes into `names`, -1: NA
             "content": content,
-            "n_words": words,
+            "n_words": n_words,
         })
-        role_series = pd.Series(role, copy=False)
-        is_user = (role_series == "user").fillna(False).to_numpy(bool)
-        is_assistant = (role_series == "assistant").fillna(False).to_numpy(bool)
-        calls = self.calls
-        calls["n_turns"].append(lengths)
-        calls["n_user_turns"].append(np.bincount(local[is_user], minlength=m))
-        calls["n_assistant_turns"].append(np.bincount(local[is_assistant], minlength=m))
-        calls["_readable"].append(readable)
+        self.role_names.append(list(role_names))
+        names = list(role_names) + [None]
+        user = names.index("user") if "user" in names[:-1] else -2
+        assistant = names.index("assistant") if "assistant" in names[:-1] else -2
+        calls["n_turns"] = lengths
+        calls["n_user_turns"] = np.bincount(local[role_codes == user], minlength=m)
+        calls["n_assistant_turns"] = np.bincount(local[role_codes == assistant], minlength=m)
+        calls["_readable"] = readable
 
     def finish(self, source_problems: list[tuple], raw_records) -> CallLogs:
         """The tables; `raw_records(indices)` gives the raw logs of those record indices."""
@@ -875,69 +909,99 @@ class _Builder:
         if not self.n:
             return CallLogs(empty_frame("calls"), empty_frame("turns"), problems.frame())
         parts = self.calls
-        columns: dict[str, Any] = {}
-        for column in _TOP_TEXT + _RESULT_TEXT + ("sentiment", "goal_achieved", "duration_s"):
-            columns[column] = _concat(parts[column])
-        call_ids = pd.Series(columns["call_id"], copy=False)
-        for column, raw_values in (("created_at", self.created), ("updated_at", self.updated)):
-            raw = pd.Series(raw_values, dtype="object")
-            columns[column], bad = parsing.parse_timestamps(raw)
+        call_ids = pd.Series(_concat([part["call_id"] for part in parts]), copy=False)
+        stamps = {}
+        for column in ("created_at", "updated_at"):
+            raw = pd.Series(_concat([part.pop(column) for part in parts]), copy=False)
+            stamps[column], bad = parsing.parse_timestamps(raw)
             rows = self.phases[column]
-            for i in np.flatnonzero(bad):
+            for i in np.flatnonzero(bad).tolist():
+                value = self.odd_stamps.get((column, i), raw.iloc[i])
                 rows.append((call_ids.iloc[i], column, "invalid_timestamp",
-                             parsing.as_text(raw.iloc[i]), i))
-        readable = np.concatenate(parts["_readable"])
-        for column in ("n_turns", "n_user_turns", "n_assistant_turns"):
-            columns[column] = pd.arrays.IntegerArray(
-                np.concatenate(parts[column]).astype(np.int64), ~readable)
+                             parsing.as_text(value), i))
+            del raw
         for phase in _PHASES[1:]:
             problems.rows.extend(self.phases[phase])
 
-        calls = pd.DataFrame(columns, copy=False)
-        calls["_record"] = np.arange(self.n)
-        dropped = _older_copies(calls[["call_id", "updated_at", "_record"]])
+        dropped = _older_copies(pd.DataFrame({
+            "call_id": call_ids, "updated_at": stamps["updated_at"], "_record": np.arange(self.n)
+        }))
+        del call_ids
         gone = np.sort(dropped["_record"].to_numpy())
-        raw = raw_records(dropped["_record"].tolist()) if len(gone) else []
-        problem_frame = _problem_frame(problems, dropped, raw)
+        problem_frame = _problem_frame(
+            problems, dropped, raw_records(dropped["_record"].tolist()) if len(gone) else [])
         if len(gone):
-            calls = calls[~np.isin(calls["_record"].to_numpy(), gone)]
-        turns = self._turn_frame(gone)
-        return CallLogs(conform(calls, "calls"), conform(turns, "turns"), problem_frame)
+            keep = ~np.isin(np.arange(self.n), gone)
+            stamps = {column: values[keep] for column, values in stamps.items()}
+            _drop_records(parts, gone)
+            _drop_records(self.turns, gone)
+        return CallLogs(self._calls_frame(stamps), self._turns_frame(), problem_frame)
 
-    def _turn_frame(self, gone: np.ndarray) -> pd.DataFrame:
-        parts = self.turns
-        for part in parts:
-            if len(gone) and np.isin(part["_record"], gone).any():
-                keep = ~np.isin(part["_record"], gone)
-                for key, values in part.items():
-                    part[key] = values[keep]
-        columns = {key: _concat([part[key] for part in parts]) for key in parts[0]}
-        self.turns = []
+    def _calls_frame(self, stamps: dict) -> pd.DataFrame:
+        parts, self.calls = self.calls, []
+        columns = {}
+        for column in CALLS:
+            if column in stamps:
+                columns[column] = stamps[column].reset_index(drop=True)
+                continue
+            values = _concat([part.pop(column) for part in parts])
+            if column in ("n_turns", "n_user_turns", "n_assistant_turns"):
+                readable = _concat([part["_readable"] for part in parts])
+                values = pd.arrays.IntegerArray(values.astype(np.int64), ~readable)
+            columns[column] = values
+        return _frame(columns, "calls")
+
+    def _turns_frame(self) -> pd.DataFrame:
+        parts, self.turns = self.turns, []
+        names_of, self.role_names = self.role_names, []
+        # Roles: known roles first, then the others (sorted) that the kept turns hold.
+        present = set()
+        for part, names in zip(parts, names_of):
+            used = np.unique(part["role"])
+            present.update(names[code] for code in used[used >= 0].tolist())
+        extras = sorted({str(name) for name in present} - set(KNOWN_ROLES))
+        role_dtype = pd.CategoricalDtype(list(KNOWN_ROLES) + extras)
+        position = {name: i for i, name in enumerate(role_dtype.categories)}
+        for part, names in zip(parts, names_of):
+            mapping = np.array([position.get(str(name), -1) for name in names] + [-1],
+                               dtype=np.int8 if len(position) < 127 else np.int32)
+            part["role"] = mapping[part["role"]]
+        columns = {key: _concat([part.pop(key) for part in parts]) for key in list(parts[0])}
+        del parts
         n_words = columns["n_words"]
-        return pd.DataFrame({
+        valid = np.zeros(len(n_words), dtype=bool)
+        return _frame({
             "call_id": columns["call_id"],
-            "turn": pd.arrays.IntegerArray(columns["turn"], np.zeros(len(n_words), bool)),
-            "role": _role_categorical(pd.Series(columns["role"], copy=False)),
+            "turn": pd.arrays.IntegerArray(columns["turn"], valid),
+            "role": pd.Categorical.from_codes(columns["role"], dtype=role_dtype),
             "content": columns["content"],
-            "n_words": pd.arrays.IntegerArray(n_words, np.zeros(len(n_words), bool)),
-            "is_placeholder": pd.arrays.BooleanArray(n_words == 0, np.zeros(len(n_words), bool)),
-        }, copy=False)
+            "n_words": pd.arrays.IntegerArray(n_words, valid),
+            "is_placeholder": pd.arrays.BooleanArray(n_words == 0, valid),
+        }, "turns")
 
 
-def _role_categorical(role: pd.Series) -> pd.Categorical:
-    """`schema.as_role` of a string Series, from its factorized codes (same categories)."""
-    codes, distinct = pd.factorize(role)
-    extras = sorted({str(value) for value in distinct} - set(KNOWN_ROLES))
-    dtype = pd.CategoricalDtype(list(KNOWN_ROLES) + extras)
-    position = {value: i for i, value in enumerate(dtype.categories)}
-    mapping = np.array([position[str(value)] for value in distinct] + [-1], dtype=np.int64)
-    return pd.Categorical.from_codes(mapping[codes], dtype=dtype)
+def _drop_records(parts: list[dict[str, Any]], gone: np.ndarray) -> None:
+    """Drop, in place and part by part, the rows whose `_record` is in sorted `gone`."""
+    for part in parts:
+        keep = ~np.isin(part["_record"], gone)
+        if not keep.all():
+            for key, values in part.items():
+                part[key] = values[keep]
+
+
+def _frame(columns: dict[str, Any], table: str) -> pd.DataFrame:
+    """Columns (already of the schema's dtypes) as the table's frame, in schema order."""
+    frame = pd.DataFrame({name: columns[name] for name in TABLES[table]}, copy=False)
+    for name, dtype in TABLES[table].items():
+        if name != "role" and frame[name].dtype != pd.api.types.pandas_dtype(dtype):
+            raise AssertionError(f"{table}.{name} is {frame[name].dtype}, not {dtype}")
+    return frame
 
 
 def _load_fast(source: Any) -> CallLogs:
     builder = _Builder()
     collector = _Collector()
-    held: list[tuple] = []  # per part: ("logs", logs) or ("lines", path, numbers, ks)
+    held: list[tuple] = []  # per part, how to get its raw logs back
     starts: list[int] = []  # first record index of each part
     for item in _split_source(source):
         if isinstance(item, Path) and item.suffix.lower() in (".jsonl", ".ndjson"):
@@ -951,12 +1015,26 @@ def _load_fast(source: Any) -> CallLogs:
             collector.add_path(item)
         else:
             collector.add_document(*item)
-        logs = collector.logs
+        logs, collector.logs = collector.logs, []
         starts.append(builder.n)
-        held.append(("logs", logs))
-        for start in range(0, len(logs), CHUNK_RECORDS):
-            builder.add(logs[start:start + CHUNK_RECORDS])
-    collector.logs = []
+        if isinstance(item, Path):
+            # Keep the logs whose id another log of the file shares (the older copy is
+            # reported whole); let the others go once read. Copies across sources are
+            # found by reading the file again.
+            ids = Counter(log.get("id") for log in logs)
+            kept = {i: log for i, log in enumerate(logs)
+                    if ids[log.get("id")] > 1 or log.get("id").__class__ is not str}
+            held.append(("file", item, kept))
+            for start in range(0, len(logs), CHUNK_RECORDS):
+                chunk = logs[start:start + CHUNK_RECORDS]
+                logs[start:start + CHUNK_RECORDS] = [None] * len(chunk)
+                builder.add(chunk)
+                del chunk
+        else:
+            held.append(("logs", logs))
+            for start in range(0, len(logs), CHUNK_RECORDS):
+                builder.add(logs[start:start + CHUNK_RECORDS])
+        del logs
 
     def raw_records(indices: list[int]) -> list[dict]:
         return _raw_records(indices, starts, held)
@@ -965,24 +1043,36 @@ def _load_fast(source: Any) -> CallLogs:
 
 
 def _raw_records(indices: list[int], starts: list[int], held: list[tuple]) -> list[dict]:
-    """The raw logs of record `indices`; logs of JSON Lines are read again from the file."""
+    """The raw logs of record `indices`; logs let go are read again from their file."""
     found: dict[int, dict] = {}
-    wanted: dict[Path, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    lines: dict[Path, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    files: dict[int, list[int]] = defaultdict(list)
     for i in indices:
         part = bisect.bisect_right(starts, i) - 1
         kind, *where = held[part]
+        k = i - starts[part]
         if kind == "logs":
-            found[i] = where[0][i - starts[part]]
+            found[i] = where[0][k]
+        elif kind == "file":
+            if k in where[1]:
+                found[i] = where[1][k]
+            else:
+                files[part].append(i)
         else:
             path, numbers, ks = where
-            wanted[path][int(numbers[i - starts[part]])].append((int(ks[i - starts[part]]), i))
-    for path, lines in wanted.items():
+            lines[path][int(numbers[k])].append((int(ks[k]), i))
+    for part, wanted in files.items():
+        collector = _Collector()
+        collector.add_path(held[part][1])
+        for i in wanted:
+            found[i] = collector.logs[i - starts[part]]
+    for path, wanted_lines in lines.items():
         collector = _Collector()
         with path.open(encoding="utf-8") as file:
             for number, line in enumerate(file, start=1):
-                if number in lines:
+                if number in wanted_lines:
                     collector.logs = []
                     collector.add_document(json.loads(line), f"{path} line {number}")
-                    for k, i in lines[number]:
+                    for k, i in wanted_lines[number]:
                         found[i] = collector.logs[k]
     return [found[i] for i in indices]
