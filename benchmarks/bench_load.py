@@ -127,11 +127,11 @@ def child(kind: str, path: str) -> None:
         if kind in ("ours", "general"):
             import malakai_analytics.loader  # noqa: F401
     rss_before = _peak_rss_mb()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = PATHS[kind](path)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     rss = _peak_rss_mb()
-    out = {**summary(result), "seconds": seconds, "rss_mb": rss}
+    out = {**summary(result), "seconds": seconds, "cpu_s": cpu, "rss_mb": rss}
     out["rss_before_mb"] = rss_before
     print(json.dumps(out))
 

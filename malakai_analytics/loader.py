@@ -639,8 +639,10 @@ def _arrow_strings() -> bool:
 def _string_array(values, arrow: bool):
     """Raw values as a "string" array, exactly as `.astype("string")` makes them."""
     if arrow and set(map(type, values)) <= _PLAIN:
-        return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()),
-                                          dtype=pd.StringDtype())
+        # The system allocator grows the buffers in place (mremap), where pyarrow's
+        # default pool copies them: the conversion runs 2-3 times faster.
+        data = pa.array(values, type=pa.large_string(), memory_pool=pa.system_memory_pool())
+        return pd.arrays.ArrowStringArray(data, dtype=pd.StringDtype())
     return pd.Series(values, dtype="object").astype("string").array
 
 
@@ -654,8 +656,9 @@ def _text_array(values, arrow: bool):
     blank = pc.equal(pc.utf8_trim_whitespace(data), "")
     if not pc.any(blank).as_py():
         return array
-    return pd.arrays.ArrowStringArray(
-        pc.if_else(blank, pa.scalar(None, pa.large_string()), data), dtype=array.dtype)
+    data = pc.if_else(blank, pa.scalar(None, pa.large_string()), data,
+                      memory_pool=pa.system_memory_pool())
+    return pd.arrays.ArrowStringArray(data, dtype=array.dtype)
 
 
 def _fresh(value: Any) -> Any:
@@ -984,8 +987,17 @@ def _drop_records(parts: list[dict[str, Any]], gone: np.ndarray) -> None:
     """Drop, in place and part by part, the rows whose `_record` is in sorted `gone`."""
     for part in parts:
         keep = ~np.isin(part["_record"], gone)
-        if not keep.all():
-            for key, values in part.items():
+        if keep.all():
+            continue
+        arrow_keep = None
+        for key, values in part.items():
+            if isinstance(values, pd.arrays.ArrowStringArray):
+                if arrow_keep is None:
+                    arrow_keep = pa.array(keep)
+                data = pc.filter(values._pa_array, arrow_keep,
+                                 memory_pool=pa.system_memory_pool())
+                part[key] = pd.arrays.ArrowStringArray(data, dtype=values.dtype)
+            else:
                 part[key] = values[keep]
 
 
@@ -1018,12 +1030,14 @@ def _load_fast(source: Any) -> CallLogs:
         logs, collector.logs = collector.logs, []
         starts.append(builder.n)
         if isinstance(item, Path):
-            # Keep the logs whose id another log of the file shares (the older copy is
-            # reported whole); let the others go once read. Copies across sources are
-            # found by reading the file again.
-            ids = Counter(log.get("id") for log in logs)
-            kept = {i: log for i, log in enumerate(logs)
-                    if ids[log.get("id")] > 1 or log.get("id").__class__ is not str}
+            # Keep (as text: the problem row's value) the logs whose id another log of
+            # the file shares, as the older copy is reported whole; let the others go
+            # once read. Copies across sources are found by reading the file again.
+            ids = [log.get("id") for log in logs]
+            counts = Counter(ids)
+            kept = {i: parsing.as_text(logs[i]) for i, value in enumerate(ids)
+                    if value.__class__ is not str or counts[value] > 1}
+            del ids, counts
             held.append(("file", item, kept))
             for start in range(0, len(logs), CHUNK_RECORDS):
                 chunk = logs[start:start + CHUNK_RECORDS]
@@ -1042,8 +1056,9 @@ def _load_fast(source: Any) -> CallLogs:
     return builder.finish(collector.problems, raw_records)
 
 
-def _raw_records(indices: list[int], starts: list[int], held: list[tuple]) -> list[dict]:
-    """The raw logs of record `indices`; logs let go are read again from their file."""
+def _raw_records(indices: list[int], starts: list[int], held: list[tuple]) -> list:
+    """The raw logs of record `indices` (or their `parsing.as_text`); logs let go are read
+    again from their file."""
     found: dict[int, dict] = {}
     lines: dict[Path, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     files: dict[int, list[int]] = defaultdict(list)
