@@ -266,6 +266,9 @@ class _Collector:
             raise SourceError(
                 f"{origin}: envelope 'data' is a {type(data).__name__}, expected a list of logs"
             )
+        if set(map(type, data)) <= {dict}:  # the usual case: every item is a log
+            self.logs += data
+            return
         for item in data:
             self.add_log(item)
 
@@ -584,21 +587,6 @@ _RESULT_TEXT = ("result_status", "contact_name", "contact_email", "contact_addre
                 "contact_id", "call_sid", "result_session_id", "call_summary", "recording_url")
 
 
-def _top_row(r: dict) -> tuple:
-    # Order: _TOP_TEXT (their CALL_SOURCE_FIELDS keys), then created_at, updated_at.
-    return (r.get("id"), r.get("workflow_id"), r.get("agent_id"), r.get("status"),
-            r.get("session_id"), r.get("tester_name"), r.get("tester_phone"),
-            r.get("tester_email"), r.get("created_at"), r.get("updated_at"))
-
-
-def _result_row(t: dict) -> tuple:
-    # Order: _RESULT_TEXT (their CALL_SOURCE_FIELDS keys), then the parsed fields.
-    return (t.get("status"), t.get("name"), t.get("email"), t.get("address"),
-            t.get("contact_id"), t.get("call_sid"), t.get("session_id"),
-            t.get("call_summary"), t.get("recording_url"), t.get("sentiment"),
-            t.get("goal_achieved"), t.get("call_duration"), t.get("conversation"))
-
-
 _EMPTY_RESULT = (None,) * 13
 _PLAIN = frozenset((str, type(None)))
 _ROLE = itemgetter("role")
@@ -759,10 +747,19 @@ class _Builder:
         # One pass: a tuple of raw values per record.
         tops, results, no_result, odd_top, odd_result = [], [], [], [], []
         for k, r in enumerate(records):
-            tops.append(_top_row(r))
+            # Order: _TOP_TEXT (their CALL_SOURCE_FIELDS keys), created_at, updated_at.
+            tops.append((r.get("id"), r.get("workflow_id"), r.get("agent_id"), r.get("status"),
+                         r.get("session_id"), r.get("tester_name"), r.get("tester_phone"),
+                         r.get("tester_email"), r.get("created_at"), r.get("updated_at")))
             t = r.get("test_result")
             if t.__class__ is dict:
-                results.append(_result_row(t))
+                # Order: _RESULT_TEXT (their keys), then the fields parsed further.
+                results.append((t.get("status"), t.get("name"), t.get("email"),
+                                t.get("address"), t.get("contact_id"), t.get("call_sid"),
+                                t.get("session_id"), t.get("call_summary"),
+                                t.get("recording_url"), t.get("sentiment"),
+                                t.get("goal_achieved"), t.get("call_duration"),
+                                t.get("conversation")))
                 if not ("sentiment" in t and "goal_achieved" in t and "call_duration" in t
                         and "conversation" in t):
                     odd_result.append(k)
@@ -829,7 +826,7 @@ class _Builder:
         call_ids = calls["call_id"]
         scan = self.scan
         rows = self.phases["conversation"]
-        lengths = np.zeros(m, dtype=np.int64)
+        lengths = [0] * m
         roles: list = []
         contents: list = []
         for k in np.flatnonzero(readable).tolist():
@@ -870,6 +867,7 @@ class _Builder:
                     rows.append((call_ids[k], f"test_result.conversation[{j}]",
                                  "invalid_turn", _text(message), offset + k))
 
+        lengths = np.array(lengths, dtype=np.int64)
         local = np.repeat(np.arange(m), lengths)
         turn = np.arange(len(local)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         if not set(map(type, contents)) <= _PLAIN:
