@@ -634,12 +634,11 @@ def _string_array(values, arrow: bool):
     return pd.Series(values, dtype="object").astype("string").array
 
 
-def _text_array(values, arrow: bool):
-    """`_text_column` of raw values: the string array with "" and blanks as NA."""
-    array = _string_array(values, arrow)
+def _blank_to_na(array):
+    """What `_text_column` does to a "string" array (``.mask(.str.strip() == "")``)."""
     if not isinstance(array, pd.arrays.ArrowStringArray):
         return _text_column(pd.Series(array, copy=False)).array
-    # What `text.mask(text.str.strip() == "")` runs, without a frame around it.
+    # The kernels pandas runs for it, without a Series around them.
     data = array._pa_array
     blank = pc.equal(pc.utf8_trim_whitespace(data), "")
     if not pc.any(blank).as_py():
@@ -671,55 +670,62 @@ def _concat(arrays: list):
 
 
 class _Distinct:
-    """A general Series parser, run once per distinct text over all chunks.
+    """A general Series parser, run once per distinct text of the whole load.
 
     The parsers of `parsing` are element-wise, so parsing the distinct values and
     taking them back is the same as parsing the column. Only str and None are
-    memoised (True == 1 == 1.0 as dict keys); other values are parsed where they are.
+    memoised (True == 1 == 1.0 as dict keys); other values, rare, are parsed in their
+    chunk. Nothing is kept that refers into the raw logs.
     """
 
     def __init__(self, parser) -> None:
         self.parser = parser
-        self.codes: dict[Any, int] = {}
-        self.parsed = None
-        self.bad = np.zeros(0, dtype=bool)
+        self.codes: dict[Any, int] = {None: 0}
+        self.texts: list = [None]  # distinct values, fresh copies; code -> value
+        self.index: list[np.ndarray] = []  # per chunk: codes, -1 for other values
+        self.others: list[tuple] = []  # per chunk with other values: positions, parsed, bad, texts
 
-    def __call__(self, values):
+    def add(self, values, offset: int) -> None:
         codes = self.codes
         try:
             index = list(map(codes.__getitem__, values))
         except (KeyError, TypeError):  # a new text, or a value that is not text
-            index, new, others = [], [], []
+            index, others = [], []
             for k, value in enumerate(values):
-                if value.__class__ is str or value is None:
+                if value.__class__ is str:
                     code = codes.get(value)
                     if code is None:
-                        code = codes[_fresh(value)] = len(codes)
-                        new.append(value)
-                else:
+                        value = _fresh(value)
+                        code = codes[value] = len(self.texts)
+                        self.texts.append(value)
+                elif value is None:
                     code = 0
+                else:
+                    code = -1
                     others.append(k)
                 index.append(code)
-            if new:
-                parsed, bad = self.parser(pd.Series(new, dtype="object"))
-                parsed = parsed.array
-                self.parsed = parsed if self.parsed is None else _concat([self.parsed, parsed])
-                self.bad = np.concatenate([self.bad, bad])
             if others:
-                return self._with_others(values, index, others)
-        index = np.asarray(index, dtype=np.intp)
-        return self.parsed.take(index), self.bad[index]
+                raw = [values[k] for k in others]
+                parsed, bad = self.parser(pd.Series(raw, dtype="object"))
+                texts = [_text(value) if flag else None for value, flag in zip(raw, bad)]
+                self.others.append((np.asarray(others) + offset, parsed.array, bad, texts))
+        self.index.append(np.asarray(index, dtype=np.int32))
 
-    def _with_others(self, values, index, others):
-        if self.parsed is None:  # no str or None value so far
-            parsed, bad = self.parser(pd.Series(values, dtype="object"))
-            return parsed.array, bad
-        index = np.asarray(index, dtype=np.intp)
-        out, bad = self.parsed.take(index), self.bad[index]
-        parsed, other_bad = self.parser(pd.Series([values[k] for k in others], dtype="object"))
-        out[others] = parsed.array
-        bad[others] = other_bad
-        return out, bad
+    def finish(self) -> tuple[Any, np.ndarray, dict[int, str]]:
+        """(parsed array, bad mask, raw text of bad values) for all records so far."""
+        parsed, bad = self.parser(pd.Series(self.texts, dtype="object"))
+        index = _concat(self.index)
+        is_other = index < 0
+        out = parsed.array.take(np.where(is_other, 0, index))
+        out_bad = bad[index] & ~is_other
+        texts = {}
+        for positions, other_parsed, other_bad, other_texts in self.others:
+            out[positions] = other_parsed
+            out_bad[positions] = other_bad
+            texts.update((int(i), text) for i, text in zip(positions, other_texts) if text is not None)
+        for i in np.flatnonzero(out_bad & ~is_other).tolist():
+            texts[i] = parsing.as_text(self.texts[index[i]])
+        return out, out_bad, texts
 
 
 class _Builder:
@@ -774,11 +780,12 @@ class _Builder:
 
         calls: dict[str, Any] = {"_record": np.arange(offset, offset + m)}
         self.calls.append(calls)
+        # Text as is; blanks become NA in `_calls_frame`, once per column (call ids now).
         for column, values in zip(_TOP_TEXT, tops):
-            calls[column] = _text_array(values, arrow)
+            calls[column] = _string_array(values, arrow)
         for column, values in zip(_RESULT_TEXT, results):
-            calls[column] = _text_array(values, arrow)
-        call_ids = calls["call_id"]
+            calls[column] = _string_array(values, arrow)
+        call_ids = calls["call_id"] = _blank_to_na(calls["call_id"])
         for column, values in (("created_at", tops[8]), ("updated_at", tops[9])):
             calls[column] = _string_array(values, arrow)
             if not set(map(type, values)) <= _PLAIN:
@@ -812,12 +819,8 @@ class _Builder:
             if "conversation" not in records[k]["test_result"]:
                 readable[k] = False  # no conversation at all: the number of turns is unknown
 
-        for (column, field, problem, _), values in zip(_LABELS, results[9:12]):
-            parsed, bad = self.labels[column](values)
-            calls[column] = parsed
-            rows = phases[column if column != "duration_s" else "call_duration"]
-            for k in np.flatnonzero(bad):
-                rows.append((call_ids[k], field, problem, _text(values[k]), offset + k))
+        for (column, _, _, _), values in zip(_LABELS, results[9:12]):
+            self.labels[column].add(values, offset)
 
         self._add_turns(results[12], readable, calls, offset)
 
@@ -921,6 +924,12 @@ class _Builder:
                 rows.append((call_ids.iloc[i], column, "invalid_timestamp",
                              parsing.as_text(value), i))
             del raw
+        labels = {}
+        for column, field, problem, _ in _LABELS:
+            labels[column], bad, texts = self.labels[column].finish()
+            rows = self.phases[column if column != "duration_s" else "call_duration"]
+            for i in np.flatnonzero(bad).tolist():
+                rows.append((call_ids.iloc[i], field, problem, texts[i], i))
         for phase in _PHASES[1:]:
             problems.rows.extend(self.phases[phase])
 
@@ -931,24 +940,27 @@ class _Builder:
         gone = np.sort(dropped["_record"].to_numpy())
         problem_frame = _problem_frame(
             problems, dropped, raw_records(dropped["_record"].tolist()) if len(gone) else [])
+        whole = {**{column: values.array for column, values in stamps.items()}, **labels}
         if len(gone):
             keep = ~np.isin(np.arange(self.n), gone)
-            stamps = {column: values[keep] for column, values in stamps.items()}
+            whole = {column: values[keep] for column, values in whole.items()}
             _drop_records(parts, gone)
             _drop_records(self.turns, gone)
-        return CallLogs(self._calls_frame(stamps), self._turns_frame(), problem_frame)
+        return CallLogs(self._calls_frame(whole), self._turns_frame(), problem_frame)
 
-    def _calls_frame(self, stamps: dict) -> pd.DataFrame:
+    def _calls_frame(self, whole: dict) -> pd.DataFrame:
         parts, self.calls = self.calls, []
         columns = {}
         for column in CALLS:
-            if column in stamps:
-                columns[column] = stamps[column].reset_index(drop=True)
+            if column in whole:
+                columns[column] = whole[column]
                 continue
             values = _concat([part.pop(column) for part in parts])
             if column in ("n_turns", "n_user_turns", "n_assistant_turns"):
                 readable = _concat([part["_readable"] for part in parts])
                 values = pd.arrays.IntegerArray(values.astype(np.int64), ~readable)
+            elif column in _TOP_TEXT[1:] + _RESULT_TEXT:
+                values = _blank_to_na(values)
             columns[column] = values
         return _frame(columns, "calls")
 
