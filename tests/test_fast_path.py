@@ -177,3 +177,52 @@ def test_many_sources_at_once(tmp_path, small_chunks):
     jsonl_path = sample.write_sample(tmp_path / "b.jsonl")
     assert_same(lambda: [json_path, jsonl_path, str(json_path)])
     assert_same(lambda: [example_envelope(), *sample.generate_logs(60, messy=False)])
+
+
+def envelope_texts():
+    """JSON files of the envelope shape, and of shapes close to it."""
+    a, b = json.dumps(make_log(id="a")), json.dumps(make_log(id="b"))
+    dup = json.dumps(make_log(id="a", updated_at="2030-01-01T00:00:00Z"))
+    return {
+        "plain": f'{{"responseCode": 2000, "message": "ok", "data": [{a}, {b}]}}',
+        "spaced": f' \n {{ "message" : "ok" ,\r\n "responseCode":2000,"data":[ {a} ,\n{b} ] }} \n',
+        "empty": '{"responseCode": 2000, "message": "ok", "data": []}',
+        "empty spaced": '{"responseCode": 2000, "message": "ok", "data": [ \n ]}',
+        "failed": f'{{"responseCode": 5000, "message": "down", "data": [{a}]}}',
+        "junk items": f'{{"responseCode": 2000, "data": [1, "x", null, {a}, [{b}]]}}',
+        "duplicates": f'{{"responseCode": 2000, "message": "ok", "data": [{a}, {b}, {dup}]}}',
+        "key after data": f'{{"responseCode": 2000, "data": [{a}], "message": "late"}}',
+        "data twice": f'{{"responseCode": 2000, "data": [{a}], "data": [{b}]}}',
+        "key twice": f'{{"responseCode": 5000, "responseCode": 2000, "data": [{a}]}}',
+        "no code": f'{{"data": [{a}]}}',
+        "a log": f'{{"id": "x", "data": [{a}]}}',
+        "fetch record": f'{{"workflow_id": "w", "response": {{"responseCode": 2000, "data": [{a}]}}}}',
+        "fetch-like": f'{{"workflow_id": "w", "response": {{}}, "message": "m", "data": [{a}]}}',
+        "data not a list": '{"responseCode": 2000, "data": {"a": 1}}',
+        "data null": '{"responseCode": 2000, "message": "ok", "data": null}',
+        "trailing text": f'{{"responseCode": 2000, "data": [{a}]}} x',
+        "two documents": f'{{"responseCode": 2000, "data": [{a}]}}\n{{"responseCode": 2000, "data": [{b}]}}',
+        "bad item": f'{{"responseCode": 2000, "data": [{a}, {{bad}}]}}',
+        "missing comma": f'{{"responseCode": 2000, "data": [{a} {b}]}}',
+        "trailing comma": f'{{"responseCode": 2000, "data": [{a},]}}',
+        "unclosed": f'{{"responseCode": 2000, "data": [{a}',
+        "bom": f'\ufeff{{"responseCode": 2000, "data": [{a}]}}',
+        "escaped key": f'{{"respons\\u0065Code": 2000, "data": [{a}]}}',
+        "nan": f'{{"responseCode": NaN, "data": [{a}]}}',
+        "a list": f'[{{"responseCode": 2000, "data": [{a}]}}]',
+    }
+
+
+@pytest.mark.parametrize("name", sorted(envelope_texts()))
+def test_json_files_of_every_shape(name, tmp_path, small_chunks):
+    path = tmp_path / "export.json"
+    path.write_text(envelope_texts()[name], encoding="utf-8")
+    try:
+        general = load_logs(path, fast=False)
+    except Exception as error:  # the fast path fails the same way
+        with pytest.raises(type(error)) as raised:
+            load_logs(path)
+        assert str(raised.value) == str(error)
+        return
+    assert_same(lambda: path)
+    assert len(general.calls) >= 0
