@@ -121,6 +121,15 @@ def _peak_rss_mb() -> float:
 
 
 def child(kind: str, path: str) -> None:
+    if kind == "profile":
+        from pyinstrument import Profiler
+
+        from malakai_analytics.loader import load_logs
+
+        with Profiler(interval=0.001) as profiler:
+            load_logs(path)
+        print(profiler.output_text(unicode=False, color=False))
+        return
     if kind != "bound":  # imports are not part of the measured work
         import pandas  # noqa: F401
 
@@ -177,6 +186,8 @@ def main() -> None:
     parser.add_argument("--jsonl-calls", default="100000,300000",
                         help="sizes of the JSON Lines memory runs ('' to skip)")
     parser.add_argument("--no-report", action="store_true", help="skip the report timing")
+    parser.add_argument("--profile", action="store_true",
+                        help="print a pyinstrument profile of ours instead (pip install '.[bench]')")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -184,6 +195,9 @@ def main() -> None:
         return
 
     path = export(args.calls, "json")
+    if args.profile:
+        sys.exit(subprocess.run([sys.executable, __file__, "--child", "profile", str(path)],
+                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode)
     kinds = [kind for kind in args.paths.split(",") if kind]
     size_mb = path.stat().st_size / 2**20
     print(f"{path.relative_to(ROOT)}: {args.calls} calls, {size_mb:.0f} MB; "
