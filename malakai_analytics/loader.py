@@ -994,18 +994,24 @@ class _Builder:
 
 
 def _drop_records(parts: list[dict[str, Any]], gone: np.ndarray) -> None:
-    """Drop, in place and part by part, the rows whose `_record` is in sorted `gone`."""
+    """Drop, in place and part by part, the rows whose `_record` is in sorted `gone`.
+
+    Arrow strings are cut into slices around the dropped rows (no copy): the few older
+    copies of an id would otherwise cost a copy of every part they fall in.
+    """
     for part in parts:
         keep = ~np.isin(part["_record"], gone)
         if keep.all():
             continue
-        arrow_keep = None
+        dropped = np.flatnonzero(~keep)
+        runs = [(start, end) for start, end in zip(np.r_[0, dropped + 1], np.r_[dropped, len(keep)])
+                if end > start]
         for key, values in part.items():
             if isinstance(values, pd.arrays.ArrowStringArray):
-                if arrow_keep is None:
-                    arrow_keep = pa.array(keep)
-                data = pc.filter(values._pa_array, arrow_keep,
-                                 memory_pool=pa.system_memory_pool())
+                data = values._pa_array
+                pieces = [chunk for start, end in runs
+                          for chunk in data.slice(int(start), int(end - start)).chunks]
+                data = pa.chunked_array(pieces, type=pa.large_string())
                 part[key] = pd.arrays.ArrowStringArray(data, dtype=values.dtype)
             else:
                 part[key] = values[keep]
