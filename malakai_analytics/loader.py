@@ -638,9 +638,11 @@ def _blank_to_na(array):
     """What `_text_column` does to a "string" array (``.mask(.str.strip() == "")``)."""
     if not isinstance(array, pd.arrays.ArrowStringArray):
         return _text_column(pd.Series(array, copy=False)).array
-    # The kernels pandas runs for it, without a Series around them.
+    # Blank: empty or all white space (utf8_is_space holds for exactly the characters
+    # that utf8_trim_whitespace, which .str.strip() runs, removes: a test checks every
+    # code point), found without a trimmed copy of the column.
     data = array._pa_array
-    blank = pc.equal(pc.utf8_trim_whitespace(data), "")
+    blank = pc.or_(pc.equal(pc.utf8_length(data), 0), pc.utf8_is_space(data))
     if not pc.any(blank).as_py():
         return array
     data = pc.if_else(blank, pa.scalar(None, pa.large_string()), data,
@@ -658,6 +660,16 @@ def _fresh(value: Any) -> Any:
 def _text(value: Any) -> str:
     """`parsing.as_text`, as a fresh copy."""
     return _fresh(parsing.as_text(value))
+
+
+def _concat_as(arrays: list[np.ndarray], dtype) -> np.ndarray:
+    """Concatenate numpy arrays into one of `dtype`, with no intermediate copy."""
+    out = np.empty(sum(len(array) for array in arrays), dtype=dtype)
+    at = 0
+    for array in arrays:
+        out[at:at + len(array)] = array
+        at += len(array)
+    return out
 
 
 def _concat(arrays: list):
@@ -889,12 +901,12 @@ class _Builder:
                            dtype=np.int64)[codes]  # code -1 (NA): 0 words, as fillna(0)
         role_codes, role_names = pd.factorize(role)
         self.turns.append({
-            "_record": local + offset,
+            "_record": (local + offset).astype(np.int32),
             "call_id": call_ids.take(local),
-            "turn": turn,
+            "turn": turn.astype(np.int32),
             "role": role_codes.astype(np.int32),  # codes into `names`, -1: NA
             "content": content,
-            "n_words": n_words,
+            "n_words": n_words.astype(np.int32),
         })
         self.role_names.append(list(role_names))
         names = list(role_names) + [None]
@@ -933,9 +945,16 @@ class _Builder:
         for phase in _PHASES[1:]:
             problems.rows.extend(self.phases[phase])
 
+        # Only ids seen more than once can lose a copy: sort just those (the same rows,
+        # in the same order, as sorting every call).
+        codes, _ = pd.factorize(call_ids)
+        shared = np.flatnonzero((np.bincount(codes + 1)[codes + 1] > 1) & (codes >= 0))
         dropped = _older_copies(pd.DataFrame({
-            "call_id": call_ids, "updated_at": stamps["updated_at"], "_record": np.arange(self.n)
+            "call_id": call_ids.iloc[shared].reset_index(drop=True),
+            "updated_at": stamps["updated_at"].iloc[shared].reset_index(drop=True),
+            "_record": shared,
         }))
+        del codes, shared
         del call_ids
         gone = np.sort(dropped["_record"].to_numpy())
         problem_frame = _problem_frame(
@@ -977,17 +996,20 @@ class _Builder:
         position = {name: i for i, name in enumerate(role_dtype.categories)}
         for part, names in zip(parts, names_of):
             mapping = np.array([position.get(str(name), -1) for name in names] + [-1],
-                               dtype=np.int8 if len(position) < 127 else np.int32)
+                               dtype=np.int32)
             part["role"] = mapping[part["role"]]
-        columns = {key: _concat([part.pop(key) for part in parts]) for key in list(parts[0])}
-        del parts
-        n_words = columns["n_words"]
+        for part in parts:
+            del part["_record"]
+        turn = _concat_as([part.pop("turn") for part in parts], np.int64)
+        n_words = _concat_as([part.pop("n_words") for part in parts], np.int64)
+        role = _concat_as([part.pop("role") for part in parts], np.int8 if len(position) < 127
+                          else np.int32)
         valid = np.zeros(len(n_words), dtype=bool)
         return _frame({
-            "call_id": columns["call_id"],
-            "turn": pd.arrays.IntegerArray(columns["turn"], valid),
-            "role": pd.Categorical.from_codes(columns["role"], dtype=role_dtype),
-            "content": columns["content"],
+            "call_id": _concat([part.pop("call_id") for part in parts]),
+            "turn": pd.arrays.IntegerArray(turn, valid),
+            "role": pd.Categorical.from_codes(role, dtype=role_dtype),
+            "content": _concat([part.pop("content") for part in parts]),
             "n_words": pd.arrays.IntegerArray(n_words, valid),
             "is_placeholder": pd.arrays.BooleanArray(n_words == 0, valid),
         }, "turns")

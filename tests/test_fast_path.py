@@ -226,3 +226,17 @@ def test_json_files_of_every_shape(name, tmp_path, small_chunks):
         return
     assert_same(lambda: path)
     assert len(general.calls) >= 0
+
+
+def test_blank_means_the_same_as_strip():
+    """The fast path finds blanks with utf8_is_space; .str.strip() trims with
+    utf8_trim_whitespace. Both must hold for exactly the same characters."""
+    pa = pytest.importorskip("pyarrow")
+    pc = pytest.importorskip("pyarrow.compute")
+    chars = pa.array([chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000],
+                     type=pa.large_string())
+    trimmed = pc.equal(pc.utf8_trim_whitespace(chars), "")
+    assert trimmed.equals(pc.utf8_is_space(chars))
+    assert pc.sum(trimmed).as_py() == 29  # U+0009-000D, 001C-0020, 0085, 00A0, 1680, ...
+    blanks = ["", " ", "\t\n", "\u3000", "\u2028", "\x1c", "\u200b", "\ufeff", " x ", "\xa0"]
+    assert_same(lambda: [make_log(id=str(i), tester_name=v) for i, v in enumerate(blanks)])
