@@ -625,12 +625,20 @@ def _arrow_strings() -> bool:
 
 
 def _string_array(values, arrow: bool):
-    """Raw values as a "string" array, exactly as `.astype("string")` makes them."""
-    if arrow and set(map(type, values)) <= _PLAIN:
-        # The system allocator grows the buffers in place (mremap), where pyarrow's
-        # default pool copies them: the conversion runs 2-3 times faster.
-        data = pa.array(values, type=pa.large_string(), memory_pool=pa.system_memory_pool())
-        return pd.arrays.ArrowStringArray(data, dtype=pd.StringDtype())
+    """Raw values as a "string" array, exactly as `.astype("string")` makes them.
+
+    pyarrow takes str, None and what pandas turns into the same text (bytes as UTF-8);
+    it refuses numbers, booleans, NaN, lists and dicts, which pandas converts itself.
+    """
+    if arrow:
+        try:
+            # The system allocator grows the buffers in place (mremap), where pyarrow's
+            # default pool copies them: the conversion runs 2-3 times faster.
+            data = pa.array(values, type=pa.large_string(), memory_pool=pa.system_memory_pool())
+        except (pa.ArrowException, TypeError, ValueError):
+            pass
+        else:
+            return pd.arrays.ArrowStringArray(data, dtype=pd.StringDtype())
     return pd.Series(values, dtype="object").astype("string").array
 
 

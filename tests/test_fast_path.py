@@ -240,3 +240,18 @@ def test_blank_means_the_same_as_strip():
     assert pc.sum(trimmed).as_py() == 29  # U+0009-000D, 001C-0020, 0085, 00A0, 1680, ...
     blanks = ["", " ", "\t\n", "\u3000", "\u2028", "\x1c", "\u200b", "\ufeff", " x ", "\xa0"]
     assert_same(lambda: [make_log(id=str(i), tester_name=v) for i, v in enumerate(blanks)])
+
+
+def test_values_only_python_makes():
+    """In-memory logs may hold what JSON never gives: bytes, numpy text, pd.NA, ..."""
+    import decimal
+
+    import numpy as np
+
+    values = [b"bytes", np.str_("numpy text"), pd.NA, decimal.Decimal("1.5"), np.int64(3),
+              bytearray(b"x"), float("inf"), ("a", "tuple")]
+    logs = [make_log(id=f"v{i}", tester_name=v, test_result__name=v) for i, v in enumerate(values)]
+    logs.append(make_log(id=b"raw id", created_at=b"2025-07-08T11:19:23Z"))
+    logs.append(make_log(id="content", test_result__conversation=[
+        {"role": b"user", "content": b"bytes"}, {"role": np.str_("user"), "content": np.str_("x")}]))
+    assert_same(lambda: logs)
