@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -1079,11 +1080,12 @@ def _load_fast(source: Any) -> CallLogs:
             # Keep (as text: the problem row's value) the logs whose id another log of
             # the file shares, as the older copy is reported whole; let the others go
             # once read. Copies across sources are found by reading the file again.
-            ids = [log.get("id") for log in logs]
-            counts = Counter(ids)
+            ids = list(map(dict.get, logs, repeat("id")))
+            counts = Counter(value for value in ids if value.__class__ is str)
+            shared = {value for value, count in counts.items() if count > 1}
             kept = {i: parsing.as_text(logs[i]) for i, value in enumerate(ids)
-                    if value.__class__ is not str or counts[value] > 1}
-            del ids, counts
+                    if value.__class__ is not str or value in shared}
+            del ids, counts, shared
             held.append(("file", item, kept))
             for start in range(0, len(logs), CHUNK_RECORDS):
                 chunk = logs[start:start + CHUNK_RECORDS]

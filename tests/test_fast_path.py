@@ -210,6 +210,9 @@ def envelope_texts():
         "escaped key": f'{{"respons\\u0065Code": 2000, "data": [{a}]}}',
         "nan": f'{{"responseCode": NaN, "data": [{a}]}}',
         "a list": f'[{{"responseCode": 2000, "data": [{a}]}}]',
+        "odd ids": '{"responseCode": 2000, "data": [' + ", ".join(
+            json.dumps(make_log(id=value)) for value in ([1], {"x": 1}, 7, "7", None, [1], "7"))
+        + "]}",
     }
 
 
