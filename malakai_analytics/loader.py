@@ -5,6 +5,10 @@ envelopes, a bare list of logs, JSON Lines with one log or one envelope per line
 files written by `malakai-analytics fetch`, or several of these at once. Columns are
 built straight from the records in one pass (no json_normalize then fix-ups), and every
 value that cannot be read becomes NA plus a row in `problems`.
+
+Two implementations build the same frames: `tables_from_records`, the reference (slow
+and plainly correct, `load_logs(..., fast=False)`), and the chunked fast path that
+`load_logs` runs by default (see "the fast path" below). Tests hold them equal.
 """
 
 from __future__ import annotations
@@ -315,8 +319,9 @@ def load_logs(source: Any, *, fast: bool = True) -> CallLogs:
     """Load Malakai workflow logs into tidy tables.
 
     JSON Lines files are read in chunks of `CHUNK_RECORDS` logs, so memory grows with
-    the tables, not with the file; a .json file is parsed whole (JSON cannot be read
-    in parts), and its parsed document is held until the tables are built.
+    the tables, not with the file. A .json file is parsed whole (its text and parsed
+    document are both in memory for a moment), then its logs are let go chunk by chunk
+    as the tables grow. The cyclic garbage collector is paused during the load.
 
     Args:
         source: a path to a .json file (one envelope, a list of envelopes or a bare
