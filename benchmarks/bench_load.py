@@ -199,7 +199,8 @@ def main() -> None:
                         help="sizes of the JSON Lines memory runs ('' to skip)")
     parser.add_argument("--no-report", action="store_true", help="skip the report timing")
     parser.add_argument("--profile", action="store_true",
-                        help="print a pyinstrument profile of ours instead (pip install '.[bench]')")
+                        help="print a pyinstrument profile of ours instead "
+                        "(pip install '.[bench]')")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

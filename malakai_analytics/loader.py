@@ -748,7 +748,8 @@ class _Distinct:
         for positions, other_parsed, other_bad, other_texts in self.others:
             out[positions] = other_parsed
             out_bad[positions] = other_bad
-            texts.update((int(i), text) for i, text in zip(positions, other_texts) if text is not None)
+            texts.update((int(i), text) for i, text in zip(positions, other_texts)
+                         if text is not None)
         for i in np.flatnonzero(out_bad & ~is_other).tolist():
             texts[i] = parsing.as_text(self.texts[index[i]])
         return out, out_bad, texts

@@ -16,7 +16,8 @@ from conftest import envelope, example_envelope, make_log
 
 def c01_missing_or_null_test_result():
     return [
-        make_log(id="a", test_result__sentiment="neutral", test_result__call_duration="210 seconds"),
+        make_log(id="a", test_result__sentiment="neutral",
+                 test_result__call_duration="210 seconds"),
         make_log(id="b", test_result=None),
         make_log(_drop=("test_result",), id="c"),
     ]

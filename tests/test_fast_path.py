@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import envelope, example_envelope, make_log
 
-from malakai_analytics import loader, load_logs, sample
+from malakai_analytics import load_logs, loader, sample
 from malakai_analytics.schema import CALL_SOURCE_FIELDS
 
 
@@ -117,7 +117,8 @@ def odd_values():
         make_log(id="trailing", test_result__conversation='[{"role": "user", "content": "x"}] x'),
         make_log(id="null-text", test_result__conversation="null"),
         make_log(id="blank-text", test_result__conversation="   "),
-        make_log(id="no-keys", test_result__conversation='[{"content": "x"}, {"role": "user"}, {}]'),
+        make_log(id="no-keys",
+                 test_result__conversation='[{"content": "x"}, {"role": "user"}, {}]'),
         make_log(id="odd-roles", test_result__conversation=json.dumps(
             [{"role": 5, "content": "a"}, {"role": None, "content": "b"},
              {"role": "", "content": "c"}, {"role": "User", "content": "d"}])),
@@ -196,12 +197,14 @@ def envelope_texts():
         "key twice": f'{{"responseCode": 5000, "responseCode": 2000, "data": [{a}]}}',
         "no code": f'{{"data": [{a}]}}',
         "a log": f'{{"id": "x", "data": [{a}]}}',
-        "fetch record": f'{{"workflow_id": "w", "response": {{"responseCode": 2000, "data": [{a}]}}}}',
+        "fetch record":
+            f'{{"workflow_id": "w", "response": {{"responseCode": 2000, "data": [{a}]}}}}',
         "fetch-like": f'{{"workflow_id": "w", "response": {{}}, "message": "m", "data": [{a}]}}',
         "data not a list": '{"responseCode": 2000, "data": {"a": 1}}',
         "data null": '{"responseCode": 2000, "message": "ok", "data": null}',
         "trailing text": f'{{"responseCode": 2000, "data": [{a}]}} x',
-        "two documents": f'{{"responseCode": 2000, "data": [{a}]}}\n{{"responseCode": 2000, "data": [{b}]}}',
+        "two documents": f'{{"responseCode": 2000, "data": [{a}]}}\n'
+                         f'{{"responseCode": 2000, "data": [{b}]}}',
         "bad item": f'{{"responseCode": 2000, "data": [{a}, {{bad}}]}}',
         "missing comma": f'{{"responseCode": 2000, "data": [{a} {b}]}}',
         "trailing comma": f'{{"responseCode": 2000, "data": [{a},]}}',
@@ -256,5 +259,6 @@ def test_values_only_python_makes():
     logs = [make_log(id=f"v{i}", tester_name=v, test_result__name=v) for i, v in enumerate(values)]
     logs.append(make_log(id=b"raw id", created_at=b"2025-07-08T11:19:23Z"))
     logs.append(make_log(id="content", test_result__conversation=[
-        {"role": b"user", "content": b"bytes"}, {"role": np.str_("user"), "content": np.str_("x")}]))
+        {"role": b"user", "content": b"bytes"},
+        {"role": np.str_("user"), "content": np.str_("x")}]))
     assert_same(lambda: logs)

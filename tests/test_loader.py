@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import loader_cases as cases
 import pandas as pd
 import pytest
-import loader_cases as cases
 from conftest import example_envelope
 
 from malakai_analytics import SourceError, load_logs, schema
