@@ -176,11 +176,18 @@ def decode_conversation(value: Any) -> tuple[list | None, str | None]:
 # Words are whitespace-separated tokens that hold at least one letter or digit, so a
 # placeholder such as "---" counts 0 words.
 _WORD = r"\S*\w\S*"
+_WORD_RE = re.compile(_WORD)
 
 
 def count_words(content: pd.Series) -> pd.Series:
     """Words per message: whitespace-separated tokens holding a letter or digit."""
     return content.astype("string").str.count(_WORD).astype("Int64")
+
+
+def count_words_text(text: str) -> int:
+    """Words in one message, as `count_words` counts them (pandas' str.count runs
+    Python's `re` for this pattern: len(findall))."""
+    return len(_WORD_RE.findall(text))
 
 
 def as_text(value: Any) -> str:

@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from . import schema
 from .errors import MalakaiError
-from .loader import CallLogs, read_records, tables_from_records
+from .loader import CallLogs, logs_from_records, read_records
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def _now() -> datetime:
 def _ingest_records(con, records: list, source_problems: list, *, kind: str, source: str,
                     workflow_id: str | None) -> IngestResult:
     started = _now()
-    logs = tables_from_records(records, source_problems)
+    logs = logs_from_records(records, source_problems)
     calls = logs.calls
     raw = _raw_of_kept(records, calls)
     con.execute("BEGIN TRANSACTION")

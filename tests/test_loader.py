@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import loader_cases as cases
 import pandas as pd
 import pytest
-from conftest import envelope, example_envelope, make_log
+from conftest import example_envelope
 
 from malakai_analytics import SourceError, load_logs, schema
 from malakai_analytics.metrics import duration_summary, goal_rate
@@ -83,10 +84,7 @@ RESULT_COLUMNS = [
 
 
 def test_c01_missing_or_null_test_result():
-    a = make_log(id="a", test_result__sentiment="neutral", test_result__call_duration="210 seconds")
-    b = make_log(id="b", test_result=None)
-    c = make_log(_drop=("test_result",), id="c")
-    logs = load_logs([a, b, c])
+    logs = load_logs(cases.c01_missing_or_null_test_result())
     assert_schema(logs)
     calls = logs.calls.set_index("call_id")
     assert list(calls.index) == ["a", "b", "c"]
@@ -102,7 +100,7 @@ def test_c01_missing_or_null_test_result():
 
 
 def test_c01_empty_data_gives_typed_empty_frames():
-    for source in (envelope([]), {"responseCode": 2000, "message": "ok", "data": None}, []):
+    for source in cases.c01_empty_sources():
         logs = load_logs(source)
         assert_schema(logs)
         assert len(logs.calls) == len(logs.turns) == len(logs.problems) == 0
@@ -111,11 +109,7 @@ def test_c01_empty_data_gives_typed_empty_frames():
 # --- C02, C03 ------------------------------------------------------------------------
 
 def test_c02_conversation_that_is_not_a_json_list():
-    valid = '[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hello there"}]'
-    decoded = [{"role": "user", "content": "---"}, {"role": "assistant", "content": "Hi"},
-               {"role": "user", "content": "Book me"}]
-    values = {"valid": valid, "null": None, "empty": "", "bad": "[{bad json", "list": decoded}
-    logs = load_logs([make_log(id=k, test_result__conversation=v) for k, v in values.items()])
+    logs = load_logs(cases.c02_conversation_not_a_json_list())
     assert_schema(logs)
     per_call = logs.turns.groupby("call_id").size().to_dict()
     assert per_call == {"valid": 2, "list": 3}
@@ -128,11 +122,7 @@ def test_c02_conversation_that_is_not_a_json_list():
 
 
 def test_c02_conversation_of_other_shapes():
-    logs = load_logs([
-        make_log(id="obj", test_result__conversation='{"role": "user"}'),
-        make_log(id="num", test_result__conversation=5),
-        make_log(id="item", test_result__conversation='["oops", {"role": "user", "content": 7}]'),
-    ])
+    logs = load_logs(cases.c02_conversation_of_other_shapes())
     assert problem_rows(logs) == [
         ("item", "test_result.conversation[0]", "invalid_turn", "oops"),
         ("item", "test_result.conversation[1].content", "unexpected_type", "7"),
@@ -145,11 +135,7 @@ def test_c02_conversation_of_other_shapes():
 
 
 def test_c03_empty_conversation_is_not_a_turn():
-    logs = load_logs([
-        make_log(id="first"),
-        make_log(id="empty", test_result__conversation="[]"),
-        make_log(id="last"),
-    ])
+    logs = load_logs(cases.c03_empty_conversation())
     assert logs.calls.set_index("call_id")["n_turns"]["empty"] == 0
     assert "empty" not in set(logs.turns["call_id"])
     assert len(logs.turns) == 8
@@ -160,9 +146,7 @@ def test_c03_empty_conversation_is_not_a_turn():
 # --- C04 -----------------------------------------------------------------------------
 
 def test_c04_timestamps_with_and_without_milliseconds():
-    stamps = ["2025-07-08T11:19:23.689Z", "2025-07-08T11:23:46Z", "", None,
-              "2025-07-08T11:19:23", "2025-07-08T13:19:23+02:00"]
-    logs = load_logs([make_log(id=str(i), created_at=v) for i, v in enumerate(stamps)])
+    logs = load_logs(cases.c04_timestamps())
     created = logs.calls["created_at"]
     assert created.iloc[0] == pd.Timestamp("2025-07-08 11:19:23.689", tz="UTC")
     assert created.iloc[1] == pd.Timestamp("2025-07-08 11:23:46", tz="UTC")
@@ -173,21 +157,15 @@ def test_c04_timestamps_with_and_without_milliseconds():
 
 
 def test_unreadable_timestamp_is_a_problem():
-    logs = load_logs([make_log(id="x", updated_at="yesterday")])
+    logs = load_logs(cases.unreadable_timestamp())
     assert pd.isna(logs.calls["updated_at"].iloc[0])
     assert problem_rows(logs) == [("x", "updated_at", "invalid_timestamp", "yesterday")]
 
 
 # --- C06 -----------------------------------------------------------------------------
 
-DURATIONS_210 = ["210 seconds", "210 sec", "210s", "3 min 30 s", "3 minutes 30 seconds",
-                 "00:03:30", "3:30", "210", 210, "3.5 minutes"]
-
-
 def test_c06_human_durations():
-    values = DURATIONS_210 + ["1 hour 2 minutes", "", None, "N/A", "210 parsecs"]
-    logs = load_logs([make_log(id=str(i), test_result__call_duration=v)
-                      for i, v in enumerate(values)])
+    logs = load_logs(cases.c06_human_durations())
     seconds = logs.calls["duration_s"]
     assert seconds.iloc[:10].tolist() == [210.0] * 10
     assert seconds.iloc[10] == 3720.0
@@ -199,8 +177,7 @@ def test_c06_human_durations():
 
 
 def test_c06_mean_duration_over_known_calls():
-    logs = load_logs([make_log(id=str(i), test_result__call_duration=v)
-                      for i, v in enumerate(["210 seconds", "", None, "3 min"])])
+    logs = load_logs(cases.c06_mean_duration())
     summary = duration_summary(logs.calls).iloc[0]
     assert summary["mean"] == 195.0 and summary["known"] == 2 and summary["calls"] == 4
     assert summary["total"] == 390.0 and summary["min"] == 180.0 and summary["max"] == 210.0
@@ -209,9 +186,7 @@ def test_c06_mean_duration_over_known_calls():
 # --- C07 -----------------------------------------------------------------------------
 
 def test_c07_yes_no_outcomes():
-    values = ["yes", "no", "", None, "Yes "]
-    logs = load_logs([make_log(id=str(i), test_result__goal_achieved=v)
-                      for i, v in enumerate(values)])
+    logs = load_logs(cases.c07_yes_no())
     goal = logs.calls["goal_achieved"]
     assert goal.iloc[0] == True and goal.iloc[1] == False and goal.iloc[4] == True  # noqa: E712
     assert pd.isna(goal.iloc[2]) and pd.isna(goal.iloc[3])
@@ -221,23 +196,14 @@ def test_c07_yes_no_outcomes():
     assert logs.problems.empty
 
 
-@pytest.mark.parametrize(
-    "raw, expected",
-    [("no", False), ("NO", False), ("n", False), ("false", False), ("0", False), (0, False),
-     (False, False), ("yes", True), ("Y", True), ("TRUE", True), ("1", True), (1, True),
-     (True, True)],
-)
+@pytest.mark.parametrize("raw, expected", cases.C07_SPELLINGS)
 def test_c07_every_spelling(raw, expected):
-    calls = load_logs([make_log(id="x", test_result__goal_achieved=raw)]).calls
+    calls = load_logs(cases.c07_spelling(raw)).calls
     assert bool(calls["goal_achieved"].iloc[0]) is expected
 
 
 def test_unknown_outcome_and_label_become_problems():
-    logs = load_logs([
-        make_log(id="a", test_result__goal_achieved="maybe", test_result__sentiment="mixed"),
-        make_log(id="b", test_result__sentiment=" Positive "),
-        make_log(id="c", test_result__sentiment="NEGATIVE"),
-    ])
+    logs = load_logs(cases.unknown_outcome_and_labels())
     calls = logs.calls.set_index("call_id")
     assert pd.isna(calls.loc["a", "goal_achieved"]) and pd.isna(calls.loc["a", "sentiment"])
     assert calls.loc["b", "sentiment"] == "positive" and calls.loc["c", "sentiment"] == "negative"
@@ -250,47 +216,25 @@ def test_unknown_outcome_and_label_become_problems():
 # --- sources -------------------------------------------------------------------------
 
 def test_every_source_shape_gives_the_same_calls(tmp_path, example_path):
-    log = example_envelope()["data"][0]
-    jsonl_logs = tmp_path / "logs.jsonl"
-    jsonl_logs.write_text(json.dumps(log) + "\n\n", encoding="utf-8")
-    jsonl_envelopes = tmp_path / "envelopes.ndjson"
-    jsonl_envelopes.write_text(json.dumps(example_envelope()) + "\n", encoding="utf-8")
-    bare = tmp_path / "bare.json"
-    bare.write_text(json.dumps([log]), encoding="utf-8")
-    fetched = tmp_path / "fetched.json"
-    fetched.write_text(json.dumps([{"workflow_id": "w", "fetched_at": "2025-07-09T00:00:00Z",
-                                    "response": example_envelope()}]), encoding="utf-8")
     expected = load_logs(example_path).calls
-    sources = [jsonl_logs, str(jsonl_envelopes), bare, fetched, example_envelope(), [log],
-               [example_envelope()], {**example_envelope(), "responseCode": "2000"}]
-    for source in sources:
+    for source in cases.every_source_shape(tmp_path):
         pd.testing.assert_frame_equal(load_logs(source).calls, expected)
 
 
 def test_several_sources_at_once(tmp_path):
-    one = tmp_path / "one.json"
-    two = tmp_path / "two.jsonl"
-    one.write_text(json.dumps(envelope([make_log(id="a", workflow_id="w1")])), encoding="utf-8")
-    two.write_text(json.dumps(make_log(id="b", workflow_id="w2")) + "\n", encoding="utf-8")
-    calls = load_logs([one, str(two)]).calls
+    calls = load_logs(cases.several_sources(tmp_path)).calls
     assert list(calls["call_id"]) == ["a", "b"]
     assert list(calls["workflow_id"]) == ["w1", "w2"]
 
 
 def test_bad_jsonl_line_is_a_problem_not_a_stop(tmp_path):
-    path = tmp_path / "logs.jsonl"
-    path.write_text(json.dumps(make_log(id="a")) + "\n{truncated\n"
-                    + json.dumps(make_log(id="b")) + "\n", encoding="utf-8")
-    logs = load_logs(path)
+    logs = load_logs(cases.bad_jsonl_line(tmp_path))
     assert list(logs.calls["call_id"]) == ["a", "b"]
     assert problem_rows(logs) == [(None, "line 2", "invalid_json", "{truncated")]
 
 
 def test_failure_response_code_and_bad_records_are_problems():
-    logs = load_logs([
-        {"responseCode": 4001, "message": "Workflow not found", "data": []},
-        {"responseCode": 2000, "message": "ok", "data": [make_log(id="a"), "junk", 3]},
-    ])
+    logs = load_logs(cases.failure_response_and_bad_records())
     assert list(logs.calls["call_id"]) == ["a"]
     assert problem_rows(logs) == [
         (None, "data[]", "invalid_record", "3"),
@@ -321,19 +265,14 @@ def test_missing_file_and_wrong_type(tmp_path):
 
 
 def test_json_file_holding_json_lines_is_read(tmp_path):
-    path = tmp_path / "export.json"
-    path.write_text(json.dumps(make_log(id="a")) + "\n" + json.dumps(make_log(id="b")) + "\n",
-                    encoding="utf-8")
+    path = cases.json_file_holding_json_lines(tmp_path)
     assert list(load_logs(path).calls["call_id"]) == ["a", "b"]
 
 
 # --- duplicates and nothing lost -------------------------------------------------------
 
 def test_duplicate_id_keeps_newest_update():
-    old = make_log(id="a", updated_at="2025-07-08T11:23:46.757Z", test_result__goal_achieved="no")
-    new = make_log(id="a", updated_at="2025-07-09T08:00:00Z", test_result__goal_achieved="yes",
-                   test_result__conversation='[{"role": "user", "content": "again"}]')
-    other = make_log(id="b", test_result__call_duration="soon")
+    new, other, old = cases.duplicate_copies()
     logs = load_logs([new, other, old])  # the newer copy comes first
     calls = logs.calls.set_index("call_id")
     assert list(calls.index) == ["a", "b"]
@@ -346,8 +285,7 @@ def test_duplicate_id_keeps_newest_update():
 
 
 def test_no_empty_strings_or_nan_text_anywhere():
-    logs = load_logs([make_log(id="a", tester_name="  ", tester_email=""),
-                      make_log(id="b", tester_phone=None)])
+    logs = load_logs(cases.blank_strings())
     for column, dtype in schema.CALLS.items():
         if dtype == "string":
             values = logs.calls[column].dropna()
@@ -357,8 +295,7 @@ def test_no_empty_strings_or_nan_text_anywhere():
 
 
 def test_missing_required_fields_are_reported():
-    logs = load_logs([make_log(_drop=("created_at", "test_result__goal_achieved"), id="a"),
-                      make_log(_drop=("id",))])
+    logs = load_logs(cases.missing_required_fields())
     assert problem_rows(logs) == [
         (None, "id", "missing_field", None),
         ("a", "created_at", "missing_field", None),
@@ -368,9 +305,7 @@ def test_missing_required_fields_are_reported():
 
 
 def test_other_roles_are_kept():
-    conversation = json.dumps([{"role": "system", "content": "x"}, {"role": "user", "content": "y"},
-                               {"role": "tool", "content": "z"}])
-    logs = load_logs([make_log(id="a", test_result__conversation=conversation)])
+    logs = load_logs(cases.other_roles())
     assert list(logs.turns["role"]) == ["system", "user", "tool"]
     assert list(logs.turns["role"].cat.categories) == ["user", "assistant", "system", "tool"]
     assert logs.calls["n_user_turns"].iloc[0] == 1 and logs.calls["n_turns"].iloc[0] == 3
