@@ -609,7 +609,31 @@ def _is_retryable(error: httpx.TransportError) -> bool:
 
 # --- the clients ---------------------------------------------------------------------
 
-class MalakaiClient:
+class _ClientSettings:
+    """What the sync and async clients show of their settings (never the secrets)."""
+
+    _core: _Core
+
+    @property
+    def base_url(self) -> str:
+        """The API root requests go to."""
+        return self._core.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeouts of every request."""
+        return self._core.timeout
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy."""
+        return self._core.retry
+
+    def __repr__(self) -> str:
+        return self._core.repr(type(self).__name__)
+
+
+class MalakaiClient(_ClientSettings):
     """Synchronous client of the Malakai workflow-logs API, with one connection pool.
 
     Use it as a context manager (or call `close()`):
@@ -653,24 +677,6 @@ class MalakaiClient:
         self._core = _Core(api_key, access_token, base_url, timeout, retry, max_connections, rand)
         self._sleep = sleep
         self._http = httpx.Client(transport=transport, **self._core.client_options())
-
-    @property
-    def base_url(self) -> str:
-        """The API root requests go to."""
-        return self._core.base_url
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        """The timeouts of every request."""
-        return self._core.timeout
-
-    @property
-    def retry(self) -> RetryPolicy:
-        """The retry policy."""
-        return self._core.retry
-
-    def __repr__(self) -> str:
-        return self._core.repr(type(self).__name__)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -769,7 +775,7 @@ class MalakaiClient:
             return error
 
 
-class AsyncMalakaiClient:
+class AsyncMalakaiClient(_ClientSettings):
     """Asynchronous (asyncio) client of the Malakai workflow-logs API, one pool.
 
         async with AsyncMalakaiClient() as client:
@@ -795,24 +801,6 @@ class AsyncMalakaiClient:
         self._core = _Core(api_key, access_token, base_url, timeout, retry, max_connections, rand)
         self._sleep = sleep
         self._http = httpx.AsyncClient(transport=transport, **self._core.client_options())
-
-    @property
-    def base_url(self) -> str:
-        """The API root requests go to."""
-        return self._core.base_url
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        """The timeouts of every request."""
-        return self._core.timeout
-
-    @property
-    def retry(self) -> RetryPolicy:
-        """The retry policy."""
-        return self._core.retry
-
-    def __repr__(self) -> str:
-        return self._core.repr(type(self).__name__)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

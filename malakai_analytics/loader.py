@@ -172,12 +172,12 @@ class _Collector:
             return False
         return True
 
-    def add_json_lines(self, text: str, path: Path) -> None:
+    def _json_lines(self, lines: Iterable[str], path: Path) -> Iterator[tuple[int, Any]]:
+        """Yield (line number, document) of every non-blank line; a line that is not
+        JSON is an `invalid_json` problem, and a file with no JSON line an error."""
         read = failed = 0
-        # Lines end at "\n" only (read_text already turned "\r\n" and "\r" into "\n"):
-        # str.splitlines would also split at U+2028 and friends, which JSON strings may
-        # hold unescaped.
-        for number, line in enumerate(text.split("\n"), start=1):
+        for number, line in enumerate(lines, start=1):
+            line = line.removesuffix("\n")
             if not line.strip():
                 continue
             try:
@@ -187,9 +187,16 @@ class _Collector:
                 self.problems.append((pd.NA, f"line {number}", "invalid_json", line))
                 continue
             read += 1
-            self.add_document(document, f"{path} line {number}")
+            yield number, document
         if failed and not read:
             raise SourceError(f"{path}: no line is valid JSON; {EXPECTED_SHAPE}")
+
+    def add_json_lines(self, text: str, path: Path) -> None:
+        # Lines end at "\n" only (read_text already turned "\r\n" and "\r" into "\n"):
+        # str.splitlines would also split at U+2028 and friends, which JSON strings may
+        # hold unescaped.
+        for number, document in self._json_lines(text.split("\n"), path):
+            self.add_document(document, f"{path} line {number}")
 
     def iter_json_lines(self, path: Path, size: int) -> Iterator[tuple[list, list, list]]:
         """Stream a JSON Lines file: yield (logs, line numbers, index in line) chunks of
@@ -200,22 +207,10 @@ class _Collector:
             raise SourceError(f"{path}: no such file") from None
         except IsADirectoryError:
             raise SourceError(f"{path}: is a folder; {EXPECTED_SHAPE}") from None
-        read = failed = 0
         self.logs, lines, ks = [], [], []
         try:
             with file:
-                for number, line in enumerate(file, start=1):
-                    if line.endswith("\n"):
-                        line = line[:-1]
-                    if not line.strip():
-                        continue
-                    try:
-                        document = json.loads(line)
-                    except ValueError:
-                        failed += 1
-                        self.problems.append((pd.NA, f"line {number}", "invalid_json", line))
-                        continue
-                    read += 1
+                for number, document in self._json_lines(file, path):
                     before = len(self.logs)
                     self.add_document(document, f"{path} line {number}")
                     added = len(self.logs) - before
@@ -229,8 +224,6 @@ class _Collector:
         if self.logs:
             yield self.logs, lines, ks
         self.logs = []
-        if failed and not read:
-            raise SourceError(f"{path}: no line is valid JSON; {EXPECTED_SHAPE}")
 
     def add_document(self, document: Any, origin: str) -> None:
         if isinstance(document, dict):
