@@ -195,7 +195,7 @@ def plot_duration_distribution(
     ax.set_xlabel("duration (s)")
     ax.set_ylabel("calls")
     ax.set_title(title)
-    ax.legend(fontsize="small")
+    ax.legend(title="calls with a known duration", fontsize="small", title_fontsize="small")
     return ax
 
 

@@ -347,7 +347,8 @@ def sync(workflow_ids: Iterable[str], db: str | os.PathLike | None = None, *,
                 try:
                     logs = client.get_workflow_logs(workflow_id)
                 except MalakaiError as error:
-                    logger.warning("sync %s failed: %s", workflow_id, error)
+                    # INFO: the caller gets the error in the result (the CLI prints it).
+                    logger.info("sync %s failed: %s", workflow_id, error)
                     _log_sync(con, None, started, "sync", "api", workflow_id, str(error))
                     results[workflow_id] = error
                     continue
