@@ -223,6 +223,40 @@ def compare_rates(
 
 # --- durations ----------------------------------------------------------------------
 
+#: From this many durations a side, the bootstrap draws counts of distinct values
+#: (a multinomial) instead of resampling every value: the same resampling distribution,
+#: O(distinct values) per draw instead of O(calls). 100,000 calls: 80 s -> about 1 s.
+LARGE_SAMPLE = 2000
+MAX_DISTINCT = 20_000
+
+
+def _bootstrap_medians(values: np.ndarray, n_resamples: int,
+                       rng: np.random.Generator) -> np.ndarray:
+    """Medians of `n_resamples` resamples (with replacement, same size) of `values`."""
+    distinct, counts = np.unique(values, return_counts=True)
+    n = len(values)
+    low_rank, high_rank = (n - 1) // 2, n // 2  # 0-based ranks of the middle values
+    medians = np.empty(n_resamples)
+    for start in range(0, n_resamples, 1000):  # batches bound the memory
+        size = min(1000, n_resamples - start)
+        cumulative = np.cumsum(rng.multinomial(n, counts / n, size=size), axis=1)
+        low = distinct[np.argmax(cumulative > low_rank, axis=1)]
+        high = distinct[np.argmax(cumulative > high_rank, axis=1)]
+        medians[start:start + size] = (low + high) / 2
+    return medians
+
+
+def _counted_bootstrap(x: np.ndarray, y: np.ndarray, confidence: float, n_resamples: int,
+                       seed: int) -> tuple[float, float]:
+    """Percentile interval of median(x) - median(y) from counted resamples."""
+    rng = np.random.default_rng(seed)
+    differences = _bootstrap_medians(x, n_resamples, rng) - _bootstrap_medians(
+        y, n_resamples, rng)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(differences, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 def _median_difference(x: np.ndarray, y: np.ndarray, confidence: float, n_resamples: int,
                        seed: int) -> tuple[float, float, float, float]:
     """(diff, low, high, p) for median(x) - median(y); NaN where a side is too small."""
@@ -234,6 +268,11 @@ def _median_difference(x: np.ndarray, y: np.ndarray, confidence: float, n_resamp
     p = float(mannwhitneyu(x, y, alternative="two-sided").pvalue)
     if len(x) < 2 or len(y) < 2:
         return diff, np.nan, np.nan, p
+
+    if min(len(x), len(y)) >= LARGE_SAMPLE and max(
+            len(np.unique(x)), len(np.unique(y))) <= MAX_DISTINCT:
+        low, high = _counted_bootstrap(x, y, confidence, n_resamples, seed)
+        return diff, low, high, p
 
     def statistic(a, b, axis):
         return np.median(a, axis=axis) - np.median(b, axis=axis)

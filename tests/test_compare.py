@@ -666,3 +666,29 @@ def test_readme_lists_the_comparison_functions():
 
 def test_sample_names_function_matches_the_file():
     assert sample.sample_names() == read_labels(ROOT / "data" / "sample_names.csv")
+
+
+def test_bootstrap_of_large_samples_counts_distinct_values():
+    """Large sides use counted resamples: same distribution as scipy's resampling."""
+    from scipy.stats import bootstrap
+
+    from malakai_analytics.compare import LARGE_SAMPLE, _bootstrap_medians, _median_difference
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(30, 400, size=6000).astype(float)
+    y = rng.integers(20, 380, size=LARGE_SAMPLE + 500).astype(float)
+    diff, low, high, p = _median_difference(x, y, 0.95, 4000, seed=1)
+    assert diff == np.median(x) - np.median(y)
+    reference = bootstrap((x, y), lambda a, b, axis: np.median(a, axis=axis)
+                          - np.median(b, axis=axis), n_resamples=4000, vectorized=True,
+                          paired=False, method="percentile", batch=500,
+                          rng=np.random.default_rng(1)).confidence_interval
+    # Two Monte Carlo runs of one distribution: equal within a few seconds.
+    assert low == pytest.approx(reference.low, abs=3.0)
+    assert high == pytest.approx(reference.high, abs=3.0)
+    assert p == pytest.approx(scipy_stats.mannwhitneyu(x, y).pvalue)
+    # The counted medians are medians of real resamples: odd and even sizes, by hand.
+    assert _bootstrap_medians(np.array([5.0]), 3, rng).tolist() == [5.0, 5.0, 5.0]
+    medians = _bootstrap_medians(np.array([1.0, 2.0]), 2000, np.random.default_rng(0))
+    assert set(np.unique(medians)) <= {1.0, 1.5, 2.0}
+    assert np.mean(medians == 1.5) == pytest.approx(0.5, abs=0.05)
